@@ -1,0 +1,91 @@
+-- Revamp side (MySQL 8 / MariaDB 10.11): users, posts and likes as the revamped application knows them.
+--
+-- Conventions that dbsync relies on (see README "Schemas"):
+--   * keys: revamp rows take ids from 1,000,000,000,000 up (AUTO_INCREMENT below); smaller ids belong to rows
+--     created on the legacy side and are written here with their own id. One id on both sides, no id map.
+--   * `source` is stamped by a trigger: 'sync_service' on a connection that ran SET @dbsync_origin = 'sync_service',
+--     else 'revamp'. Applications never need to name it.
+--   * `updated_at` (UTC) is bumped by the same trigger for application writes only.
+--   * times are UTC DATETIME(6); the server runs with time_zone '+00:00'.
+-- Idempotent: safe to run on a database that already has it. Trigger bodies are single statements, so the file
+-- needs no DELIMITER and runs the same through the mysql client and the docker entrypoint.
+
+CREATE TABLE IF NOT EXISTS revamp_users (
+    id            BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_name     VARCHAR(191) NOT NULL,
+    email_address VARCHAR(255) NOT NULL,
+    first_name    VARCHAR(255) NULL,
+    last_name     VARCHAR(255) NULL,
+    status        TINYINT      NOT NULL DEFAULT 1 COMMENT '0 inactive, 1 active, 2 banned',
+    is_admin      TINYINT(1)   NOT NULL DEFAULT 0,
+    created_at    DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    updated_at    DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    source        VARCHAR(16)  NOT NULL DEFAULT 'revamp',
+    UNIQUE KEY revamp_users_user_name_uq (user_name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 AUTO_INCREMENT=1000000000000;
+
+CREATE TABLE IF NOT EXISTS revamp_posts (
+    id          BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id     BIGINT       NOT NULL,
+    headline    VARCHAR(255) NOT NULL,
+    content     TEXT         NOT NULL,
+    status      ENUM('DRAFT', 'LIVE', 'ARCHIVED') NOT NULL DEFAULT 'DRAFT',
+    created_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    updated_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    source      VARCHAR(16)  NOT NULL DEFAULT 'revamp',
+    KEY revamp_posts_user_id_idx (user_id),
+    CONSTRAINT revamp_posts_user_fk FOREIGN KEY (user_id) REFERENCES revamp_users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 AUTO_INCREMENT=1000000000000;
+
+CREATE TABLE IF NOT EXISTS revamp_post_likes (
+    id          BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    post_id     BIGINT       NOT NULL,
+    user_id     BIGINT       NOT NULL,
+    liked_at    DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    updated_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    source      VARCHAR(16)  NOT NULL DEFAULT 'revamp',
+    UNIQUE KEY revamp_post_likes_uq (post_id, user_id),
+    KEY revamp_post_likes_user_id_idx (user_id),
+    CONSTRAINT revamp_post_likes_post_fk FOREIGN KEY (post_id) REFERENCES revamp_posts (id) ON DELETE CASCADE,
+    CONSTRAINT revamp_post_likes_user_fk FOREIGN KEY (user_id) REFERENCES revamp_users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 AUTO_INCREMENT=1000000000000;
+
+-- The sync service's connections run SET @dbsync_origin = 'sync_service'; anything else is the application.
+DROP TRIGGER IF EXISTS revamp_users_stamp_insert;
+CREATE TRIGGER revamp_users_stamp_insert BEFORE INSERT ON revamp_users FOR EACH ROW
+    SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+DROP TRIGGER IF EXISTS revamp_users_stamp_update;
+CREATE TRIGGER revamp_users_stamp_update BEFORE UPDATE ON revamp_users FOR EACH ROW
+    SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+DROP TRIGGER IF EXISTS revamp_posts_stamp_insert;
+CREATE TRIGGER revamp_posts_stamp_insert BEFORE INSERT ON revamp_posts FOR EACH ROW
+    SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+DROP TRIGGER IF EXISTS revamp_posts_stamp_update;
+CREATE TRIGGER revamp_posts_stamp_update BEFORE UPDATE ON revamp_posts FOR EACH ROW
+    SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+DROP TRIGGER IF EXISTS revamp_post_likes_stamp_insert;
+CREATE TRIGGER revamp_post_likes_stamp_insert BEFORE INSERT ON revamp_post_likes FOR EACH ROW
+    SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+DROP TRIGGER IF EXISTS revamp_post_likes_stamp_update;
+CREATE TRIGGER revamp_post_likes_stamp_update BEFORE UPDATE ON revamp_post_likes FOR EACH ROW
+    SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+
+-- Ledger of applied event ids (same transaction as the row change) and tombstones of deleted rows.
+CREATE TABLE IF NOT EXISTS dbsync_applied_events (
+    event_id    CHAR(36)     NOT NULL PRIMARY KEY,
+    applied_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    KEY dbsync_applied_events_applied_at_idx (applied_at)
+) ENGINE=InnoDB;
+
+CREATE TABLE IF NOT EXISTS dbsync_tombstones (
+    table_name  VARCHAR(64)  NOT NULL,
+    row_id      BIGINT       NOT NULL,
+    deleted_at  DATETIME(6)  NOT NULL,
+    PRIMARY KEY (table_name, row_id)
+) ENGINE=InnoDB;

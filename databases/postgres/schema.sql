@@ -1,0 +1,108 @@
+-- Legacy side (PostgreSQL 15): users, posts and likes as the legacy application knows them.
+--
+-- Conventions that dbsync relies on (see README "Schemas"):
+--   * keys: legacy rows take ids 1 .. 999,999,999,999 from their sequences; ids from 1,000,000,000,000 up belong
+--     to rows created on the revamp side, written here with their own id. The ranges are disjoint, so a row keeps
+--     one id on both sides and foreign keys need no translation.
+--   * `source` is stamped by a trigger: 'sync_service' inside a transaction that ran
+--     `SET LOCAL dbsync.origin = 'sync_service'`, else 'legacy'. Applications never need to name it.
+--   * `updated_at` is bumped by the same trigger for application writes only; the sync service keeps the value the
+--     row had on the other side (last-writer-wins compares it).
+--   * REPLICA IDENTITY FULL, so a delete's before image carries `source`.
+-- Idempotent: safe to run on a database that already has it.
+
+CREATE TABLE IF NOT EXISTS legacy_users (
+    id          bigint PRIMARY KEY,
+    username    text        NOT NULL UNIQUE,
+    email       text        NOT NULL,
+    full_name   text,
+    status      text        NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'banned')),
+    is_admin    boolean     NOT NULL DEFAULT false,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    source      text        NOT NULL DEFAULT 'legacy' CHECK (source IN ('legacy', 'revamp', 'sync_service'))
+);
+
+CREATE TABLE IF NOT EXISTS legacy_posts (
+    id          bigint PRIMARY KEY,
+    author_id   bigint      NOT NULL REFERENCES legacy_users (id) ON DELETE CASCADE,
+    title       text        NOT NULL,
+    body        text        NOT NULL DEFAULT '',
+    state       text        NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'published', 'archived')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    source      text        NOT NULL DEFAULT 'legacy' CHECK (source IN ('legacy', 'revamp', 'sync_service'))
+);
+
+CREATE TABLE IF NOT EXISTS legacy_likes (
+    id          bigint PRIMARY KEY,
+    user_id     bigint      NOT NULL REFERENCES legacy_users (id) ON DELETE CASCADE,
+    post_id     bigint      NOT NULL REFERENCES legacy_posts (id) ON DELETE CASCADE,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    source      text        NOT NULL DEFAULT 'legacy' CHECK (source IN ('legacy', 'revamp', 'sync_service')),
+    UNIQUE (user_id, post_id)
+);
+
+CREATE INDEX IF NOT EXISTS legacy_posts_author_id_idx ON legacy_posts (author_id);
+CREATE INDEX IF NOT EXISTS legacy_likes_post_id_idx ON legacy_likes (post_id);
+
+-- One sequence per table, capped below the revamp range so exhaustion is an error, never a collision.
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['legacy_users', 'legacy_posts', 'legacy_likes'] LOOP
+        EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I START 1 MAXVALUE 999999999999 NO CYCLE OWNED BY %I.id',
+                       t || '_id_seq', t);
+        EXECUTE format('ALTER TABLE %I ALTER COLUMN id SET DEFAULT nextval(%L)', t, t || '_id_seq');
+        EXECUTE format('ALTER TABLE %I REPLICA IDENTITY FULL', t);
+    END LOOP;
+END $$;
+
+-- The sync service marks its transactions with SET LOCAL dbsync.origin = 'sync_service'. Outside such a transaction
+-- the setting is unset (NULL) or, once any transaction in the session used it, ''.
+CREATE OR REPLACE FUNCTION dbsync_stamp_source() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE origin text := coalesce(nullif(current_setting('dbsync.origin', true), ''), 'legacy');
+BEGIN
+    NEW.source := origin;
+    IF origin <> 'sync_service' THEN
+        NEW.updated_at := clock_timestamp();
+        IF TG_OP = 'INSERT' THEN
+            NEW.created_at := coalesce(NEW.created_at, NEW.updated_at);
+        END IF;
+    END IF;
+    RETURN NEW;
+END $$;
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['legacy_users', 'legacy_posts', 'legacy_likes'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_stamp_source', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION dbsync_stamp_source()',
+                       t || '_stamp_source', t);
+    END LOOP;
+END $$;
+
+-- Ledger of applied event ids, written in the same transaction as the row change (replays apply nothing), and
+-- tombstones of deleted rows (an older update arriving after a delete must not bring the row back).
+CREATE TABLE IF NOT EXISTS dbsync_applied_events (
+    event_id    uuid        PRIMARY KEY,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS dbsync_applied_events_applied_at_idx ON dbsync_applied_events (applied_at);
+
+CREATE TABLE IF NOT EXISTS dbsync_tombstones (
+    table_name  text        NOT NULL,
+    row_id      bigint      NOT NULL,
+    deleted_at  timestamptz NOT NULL,
+    PRIMARY KEY (table_name, row_id)
+);
+
+-- Debezium reads this publication (publication.autocreate.mode=disabled, so its role needs no ownership).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'dbsync_legacy') THEN
+        CREATE PUBLICATION dbsync_legacy FOR TABLE legacy_users, legacy_posts, legacy_likes;
+    END IF;
+END $$;
