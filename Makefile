@@ -1,0 +1,31 @@
+# dbsync: the two commands a newcomer needs are `make demo` (bring the stack up and run the sync) and `make test`.
+# Every target is idempotent; `deps` and `up` take seconds when already done.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+STACK := testing/stack
+
+.PHONY: help deps up down status wipe test test-stack
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+deps: ## install Debian packages and resolve Kafka/Connect/Debezium jars (skips what is present)
+	@$(STACK)/deps.sh
+
+up: deps ## start PostgreSQL, MariaDB, Kafka, Connect; apply schemas; create topics; register connectors
+	@$(STACK)/up.sh
+
+down: ## stop every service (data kept)
+	@$(STACK)/down.sh
+
+status: ## show what runs
+	@$(STACK)/status.sh
+
+wipe: ## stop everything and delete the stack's data (jars kept)
+	@$(STACK)/wipe.sh
+
+test: up ## run every test (unit, integration, end to end) against the real stack
+	@testing/scripts/run-tests.sh
+
+test-stack: up ## only the stack tests (CDC events, source stamping, echo filter)
+	@testing/scripts/test-stack.sh

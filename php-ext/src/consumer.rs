@@ -1,0 +1,78 @@
+//! `DbSync\Consumer`: a blocking consumer for one direction. Each method converts its arguments, calls
+//! dbsync-core and maps errors; the sync logic is the core's.
+
+use crate::{convert, exception, signals};
+use dbsync_core::{Consumer, RunOptions, SyncConfig};
+use ext_php_rs::{exception::PhpResult, prelude::*, types::ZendHashTable, types::Zval};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `DbSync\Consumer`. The `Arc` lets `run` hold the core consumer while a signal handler calls `stop` on it.
+#[php_class]
+#[php(name = "DbSync\\Consumer")]
+pub struct PhpConsumer {
+    inner: Arc<Consumer>,
+}
+
+#[php_impl]
+impl PhpConsumer {
+    /// Validates `$config` (the keys of dbsync-core's `SyncConfig`) and prepares the consumer.
+    ///
+    /// @throws \DbSync\Exception\ConfigException when a field is missing or invalid (the message names it)
+    /// @throws \DbSync\Exception\SyncException when the consumer cannot start
+    pub fn __construct(config: &ZendHashTable) -> PhpResult<Self> {
+        let json = convert::array_to_json(config)
+            .map_err(|e| exception::unsupported_config_value(&e.key, &e.reason))?;
+        let config = SyncConfig::from_json(json).map_err(|e| exception::config(&e))?;
+        let inner = Consumer::new(config).map_err(|e| exception::sync(&e))?;
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Consumes until `$maxEvents` messages, `$timeoutSeconds` of wall time, `$idleSeconds` without a message, or
+    /// `stop()`; returns the counters (`consumed`, `applied`, `skipped_echo`, ..., `per_entity`).
+    ///
+    /// @throws \DbSync\Exception\SyncException when consuming fails
+    pub fn run(
+        &self,
+        max_events: Option<i64>,
+        timeout_seconds: Option<f64>,
+        idle_seconds: Option<f64>,
+    ) -> PhpResult<Zval> {
+        let options = RunOptions {
+            max_events: max_events.map(non_negative("maxEvents")).transpose()?,
+            timeout: timeout_seconds.map(seconds("timeoutSeconds")).transpose()?,
+            stop_when_idle: idle_seconds.map(seconds("idleSeconds")).transpose()?,
+        };
+        let consumer = Arc::clone(&self.inner);
+        let counters = consumer
+            .run(options, &mut signals::tick(&consumer))
+            .map_err(|e| exception::sync(&e))?;
+        let counters = serde_json::to_value(&counters)
+            .map_err(|e| exception::sync_message(format!("cannot report counters: {e}")))?;
+        Ok(convert::json_to_zval(&counters))
+    }
+
+    /// Asks a running `run()` to finish its batch, commit and return. Safe to call from a `pcntl` signal handler.
+    pub fn stop(&self) {
+        self.inner.stop();
+    }
+}
+
+fn non_negative(name: &'static str) -> impl Fn(i64) -> PhpResult<u64> {
+    move |value| {
+        u64::try_from(value)
+            .map_err(|_| exception::value_error(format!("${name} must be 0 or more, got {value}")))
+    }
+}
+
+fn seconds(name: &'static str) -> impl Fn(f64) -> PhpResult<Duration> {
+    move |value| {
+        Duration::try_from_secs_f64(value).map_err(|_| {
+            exception::value_error(format!(
+                "${name} must be a finite number of seconds >= 0, got {value}"
+            ))
+        })
+    }
+}
