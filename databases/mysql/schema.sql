@@ -7,6 +7,7 @@
 --     else 'revamp'. Applications never need to name it.
 --   * `updated_at` (UTC) is bumped by the same trigger for application writes only.
 --   * times are UTC DATETIME(6); the server runs with time_zone '+00:00'.
+--   * deletes are recorded as tombstones (dbsync_tombstones, by trigger), which is how they reach the other side.
 -- Idempotent: safe to run on a database that already has it. Trigger bodies are single statements, so the file
 -- needs no DELIMITER and runs the same through the mysql client and the docker entrypoint.
 
@@ -76,16 +77,41 @@ CREATE TRIGGER revamp_post_likes_stamp_update BEFORE UPDATE ON revamp_post_likes
     SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
         NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
 
--- Ledger of applied event ids (same transaction as the row change) and tombstones of deleted rows.
+-- Ledger of applied event ids, written in the same transaction as the row change, so a replay applies nothing.
 CREATE TABLE IF NOT EXISTS dbsync_applied_events (
     event_id    CHAR(36)     NOT NULL PRIMARY KEY,
     applied_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     KEY dbsync_applied_events_applied_at_idx (applied_at)
 ) ENGINE=InnoDB;
 
+-- Deletes travel as tombstones (see databases/postgres/schema.sql for why): AFTER DELETE on every synced table
+-- records who deleted and the deleted row's version. InnoDB runs no triggers for ON DELETE CASCADE, which is fine:
+-- the other side cascades on its own, and a tombstoned parent stops its children from coming back.
 CREATE TABLE IF NOT EXISTS dbsync_tombstones (
-    table_name  VARCHAR(64)  NOT NULL,
-    row_id      BIGINT       NOT NULL,
-    deleted_at  DATETIME(6)  NOT NULL,
+    table_name      VARCHAR(64)  NOT NULL,
+    row_id          BIGINT       NOT NULL,
+    row_updated_at  DATETIME(6)  NOT NULL,
+    row_source      VARCHAR(16)  NOT NULL,
+    deleted_at      DATETIME(6)  NOT NULL,
+    source          VARCHAR(16)  NOT NULL DEFAULT 'revamp',
     PRIMARY KEY (table_name, row_id)
 ) ENGINE=InnoDB;
+
+DROP TRIGGER IF EXISTS revamp_users_tombstone;
+CREATE TRIGGER revamp_users_tombstone AFTER DELETE ON revamp_users FOR EACH ROW
+    INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source)
+    VALUES ('revamp_users', OLD.id, OLD.updated_at, OLD.source, UTC_TIMESTAMP(6), IFNULL(@dbsync_origin, 'revamp'))
+    ON DUPLICATE KEY UPDATE row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source),
+        deleted_at = VALUES(deleted_at), source = VALUES(source);
+DROP TRIGGER IF EXISTS revamp_posts_tombstone;
+CREATE TRIGGER revamp_posts_tombstone AFTER DELETE ON revamp_posts FOR EACH ROW
+    INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source)
+    VALUES ('revamp_posts', OLD.id, OLD.updated_at, OLD.source, UTC_TIMESTAMP(6), IFNULL(@dbsync_origin, 'revamp'))
+    ON DUPLICATE KEY UPDATE row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source),
+        deleted_at = VALUES(deleted_at), source = VALUES(source);
+DROP TRIGGER IF EXISTS revamp_post_likes_tombstone;
+CREATE TRIGGER revamp_post_likes_tombstone AFTER DELETE ON revamp_post_likes FOR EACH ROW
+    INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source)
+    VALUES ('revamp_post_likes', OLD.id, OLD.updated_at, OLD.source, UTC_TIMESTAMP(6), IFNULL(@dbsync_origin, 'revamp'))
+    ON DUPLICATE KEY UPDATE row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source),
+        deleted_at = VALUES(deleted_at), source = VALUES(source);

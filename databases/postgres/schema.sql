@@ -8,7 +8,7 @@
 --     `SET LOCAL dbsync.origin = 'sync_service'`, else 'legacy'. Applications never need to name it.
 --   * `updated_at` is bumped by the same trigger for application writes only; the sync service keeps the value the
 --     row had on the other side (last-writer-wins compares it).
---   * REPLICA IDENTITY FULL, so a delete's before image carries `source`.
+--   * deletes are recorded as tombstones (dbsync_tombstones, by trigger), which is how they reach the other side.
 -- Idempotent: safe to run on a database that already has it.
 
 CREATE TABLE IF NOT EXISTS legacy_users (
@@ -59,19 +59,49 @@ BEGIN
     END LOOP;
 END $$;
 
--- The sync service marks its transactions with SET LOCAL dbsync.origin = 'sync_service'. Outside such a transaction
--- the setting is unset (NULL) or, once any transaction in the session used it, ''.
+-- Who is writing: 'sync_service' inside a transaction that ran SET LOCAL dbsync.origin = 'sync_service', else
+-- 'legacy'. Outside such a transaction the setting is unset (NULL) or, once any transaction in the session used
+-- it, '' (checked on PostgreSQL 15).
+CREATE OR REPLACE FUNCTION dbsync_origin() RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(current_setting('dbsync.origin', true), ''), 'legacy')
+$$;
+
+-- BEFORE INSERT/UPDATE on every synced table: stamp `source`; bump `updated_at` for application writes only (the
+-- sync service keeps the other side's value, which last-writer-wins compares).
 CREATE OR REPLACE FUNCTION dbsync_stamp_source() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE origin text := coalesce(nullif(current_setting('dbsync.origin', true), ''), 'legacy');
+DECLARE origin text := dbsync_origin();
 BEGIN
     NEW.source := origin;
     IF origin <> 'sync_service' THEN
         NEW.updated_at := clock_timestamp();
-        IF TG_OP = 'INSERT' THEN
-            NEW.created_at := coalesce(NEW.created_at, NEW.updated_at);
-        END IF;
     END IF;
     RETURN NEW;
+END $$;
+
+-- Deletes travel as tombstones. A delete's before image holds the row's *last writer* in `source`, which is
+-- 'sync_service' for every row the sync service wrote, so a filter on it would drop an application's delete of
+-- such a row. Instead, AFTER DELETE on every synced table records a tombstone stamped with who deleted; Debezium
+-- publishes tombstones (dropping the sync service's own), and drops the tables' raw delete events.
+-- A tombstone also keeps the version of the deleted row, so an older update arriving later cannot resurrect it.
+CREATE TABLE IF NOT EXISTS dbsync_tombstones (
+    table_name      text        NOT NULL,
+    row_id          bigint      NOT NULL,
+    row_updated_at  timestamptz NOT NULL,
+    row_source      text        NOT NULL,
+    deleted_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    source          text        NOT NULL DEFAULT 'legacy',
+    PRIMARY KEY (table_name, row_id)
+);
+ALTER TABLE dbsync_tombstones REPLICA IDENTITY FULL;
+
+CREATE OR REPLACE FUNCTION dbsync_record_tombstone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO dbsync_tombstones AS t (table_name, row_id, row_updated_at, row_source, deleted_at, source)
+    VALUES (TG_TABLE_NAME, OLD.id, OLD.updated_at, OLD.source, clock_timestamp(), dbsync_origin())
+    ON CONFLICT (table_name, row_id) DO UPDATE
+        SET row_updated_at = EXCLUDED.row_updated_at, row_source = EXCLUDED.row_source,
+            deleted_at = EXCLUDED.deleted_at, source = EXCLUDED.source;
+    RETURN OLD;
 END $$;
 
 DO $$
@@ -81,28 +111,29 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_stamp_source', t);
         EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION dbsync_stamp_source()',
                        t || '_stamp_source', t);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_tombstone', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I FOR EACH ROW EXECUTE FUNCTION dbsync_record_tombstone()',
+                       t || '_tombstone', t);
     END LOOP;
 END $$;
 
--- Ledger of applied event ids, written in the same transaction as the row change (replays apply nothing), and
--- tombstones of deleted rows (an older update arriving after a delete must not bring the row back).
+-- Ledger of applied event ids, written in the same transaction as the row change, so a replay applies nothing.
 CREATE TABLE IF NOT EXISTS dbsync_applied_events (
     event_id    uuid        PRIMARY KEY,
     applied_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS dbsync_applied_events_applied_at_idx ON dbsync_applied_events (applied_at);
 
-CREATE TABLE IF NOT EXISTS dbsync_tombstones (
-    table_name  text        NOT NULL,
-    row_id      bigint      NOT NULL,
-    deleted_at  timestamptz NOT NULL,
-    PRIMARY KEY (table_name, row_id)
-);
-
 -- Debezium reads this publication (publication.autocreate.mode=disabled, so its role needs no ownership).
 DO $$
+DECLARE t text;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'dbsync_legacy') THEN
-        CREATE PUBLICATION dbsync_legacy FOR TABLE legacy_users, legacy_posts, legacy_likes;
+        CREATE PUBLICATION dbsync_legacy;
     END IF;
+    FOREACH t IN ARRAY ARRAY['legacy_users', 'legacy_posts', 'legacy_likes', 'dbsync_tombstones'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = 'dbsync_legacy' AND tablename = t) THEN
+            EXECUTE format('ALTER PUBLICATION dbsync_legacy ADD TABLE %I', t);
+        END IF;
+    END LOOP;
 END $$;

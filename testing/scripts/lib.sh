@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Shared helpers for the end-to-end test scripts: SQL on both sides, reading topics to their end, polling with a
+# deadline, and pass/fail bookkeeping that ends in a "N passed, N failed" line. Sourced, never run.
+set -euo pipefail
+
+TEST_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../stack/lib.sh
+source "$TEST_ROOT/testing/stack/lib.sh"
+
+PASSED=0
+FAILED=0
+TEST_NAME=$(basename "$0" .sh)
+
+pass() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$*"; }
+fail() { FAILED=$((FAILED + 1)); printf '  FAIL  %s\n' "$*"; }
+# check DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+summary() {
+    echo "$TEST_NAME: $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
+
+# SQL as the application would run it (admin accounts, no sync marker). Output: tab-separated, no headers.
+pg() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -tA -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DBSYNC_PG_PORT" -U postgres "$DBSYNC_PG_DATABASE" -c "$1"; }
+my() { mariadb -N -B -h 127.0.0.1 -P "$DBSYNC_MYSQL_PORT" -uroot "$DBSYNC_MYSQL_DATABASE" -e "$1"; }
+# The same, marked as the sync service (trap 1 markers).
+pg_as_sync() { pg "BEGIN; SET LOCAL dbsync.origin = 'sync_service'; $1; COMMIT;"; }
+my_as_sync() { my "SET @dbsync_origin = 'sync_service'; $1"; }
+
+# topic_values TOPIC: every message value on TOPIC from offset 0 to its current end, one JSON per line.
+topic_values() { kcat -b "$DBSYNC_BROKERS" -C -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null; }
+
+# count_events TOPIC JQ_FILTER: how many Debezium values on TOPIC match JQ_FILTER (a jq boolean expression).
+count_events() {
+    topic_values "$1" | jq -c "select(. != null) | select($2)" 2>/dev/null | wc -l | tr -d ' '
+}
+
+# poll_until SECONDS COMMAND...: true as soon as COMMAND succeeds, false when the deadline passes.
+poll_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.25
+    done
+}
+
+# event_count_at_least TOPIC N JQ_FILTER
+event_count_at_least() { [ "$(count_events "$1" "$3")" -ge "$2" ]; }
+
+# row_filter TABLE ID: jq expression matching events for one row (either image).
+row_filter() { echo "((.after // .before).id == $2 and .source.table == \"$1\")"; }
+
+# Unique tag per run, so tests never depend on what earlier runs left in the topics.
+RUN_TAG="t$(date +%s)$RANDOM"
