@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK := testing/stack
 
-.PHONY: help deps up down status wipe test test-stack
+.PHONY: help deps up down status wipe ext demo consumers-start consumers-stop test test-stack
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -23,6 +23,18 @@ status: ## show what runs
 
 wipe: ## stop everything and delete the stack's data (jars kept)
 	@$(STACK)/wipe.sh
+
+ext: deps ## build the dbsync PHP extension (release) and enable it for the PHP CLI
+	@php-ext/install.sh
+
+demo: up ext ## the main job: stack up, both consumers running, the quick test both ways
+	@testing/scripts/demo.sh
+
+consumers-start: ## start both artisan consumers in the background (needs `make ext`)
+	@testing/scripts/consumers.sh start
+
+consumers-stop: ## stop both consumers (they finish their batch and commit)
+	@testing/scripts/consumers.sh stop
 
 test: up ## run every test (unit, integration, end to end) against the real stack
 	@testing/scripts/run-tests.sh

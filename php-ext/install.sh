@@ -29,7 +29,8 @@ install_if_changed() { # <source> <target> <mode>
     fi
 }
 
-(cd "$root" && "$cargo" build --release -p dbsync-php)
+# DESTDIR must not reach cargo: librdkafka's cmake install step would honour it and stage its own files there.
+(cd "$root" && env -u DESTDIR "$cargo" build --release -p dbsync-php)
 install_if_changed "$root/target/release/libdbsync.so" "$ext_dir/dbsync.so" 0644
 
 ini="$(mktemp)"

@@ -12,6 +12,13 @@ pub const DEFAULT_BATCH_LINGER_MS: u64 = 50;
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// Default first backoff; it doubles per attempt.
 pub const DEFAULT_RETRY_BACKOFF_MS: u64 = 200;
+/// Default time a child waits for its parent row before it is dead-lettered as `parent_missing`.
+pub const DEFAULT_PARENT_WAIT_MS: u64 = 30_000;
+/// Default age at which ledger rows and tombstones are pruned: twice the stack's topic retention (7 days), so a
+/// replay from the oldest retained offset still finds every ledger row.
+pub const DEFAULT_LEDGER_RETENTION_HOURS: u64 = 336;
+/// Default conflict window for `legacy_wins` / `revamp_wins` entities.
+pub const DEFAULT_CONFLICT_WINDOW_MS: u64 = 1_000;
 /// Default dead-letter topic.
 pub const DEFAULT_DLQ_TOPIC: &str = "sync.dlq";
 
@@ -56,6 +63,15 @@ pub struct SyncConfig {
     /// First retry backoff in milliseconds (doubles per attempt).
     #[serde(default = "default_retry_backoff_ms")]
     pub retry_backoff_ms: u64,
+    /// How long a child waits for its parent row, in milliseconds, before it is dead-lettered.
+    #[serde(default = "default_parent_wait_ms")]
+    pub parent_wait_ms: u64,
+    /// Age in hours at which ledger rows and tombstones are pruned (keep it above the topics' retention).
+    #[serde(default = "default_ledger_retention_hours")]
+    pub ledger_retention_hours: u64,
+    /// For `legacy_wins` / `revamp_wins` entities: how much newer (ms) the other side's edit must be to win anyway.
+    #[serde(default = "default_conflict_window_ms")]
+    pub conflict_window_ms: u64,
 }
 
 fn default_dlq_topic() -> String {
@@ -73,13 +89,29 @@ fn default_max_retries() -> u32 {
 fn default_retry_backoff_ms() -> u64 {
     DEFAULT_RETRY_BACKOFF_MS
 }
+fn default_parent_wait_ms() -> u64 {
+    DEFAULT_PARENT_WAIT_MS
+}
+fn default_ledger_retention_hours() -> u64 {
+    DEFAULT_LEDGER_RETENTION_HOURS
+}
+fn default_conflict_window_ms() -> u64 {
+    DEFAULT_CONFLICT_WINDOW_MS
+}
 
 impl SyncConfig {
     /// Builds and validates a config from a JSON object; the error names the offending field.
     pub fn from_json(value: serde_json::Value) -> Result<Self, ConfigError> {
-        let config: SyncConfig = serde_json::from_value(value).map_err(|e| ConfigError::Invalid {
-            field: field_of_serde_error(&e.to_string()),
-            reason: e.to_string(),
+        let config: SyncConfig = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let reason = e.into_inner().to_string();
+            // A missing or unknown field is reported at the object itself; serde names it in backticks.
+            let field = if path == "." {
+                reason.split('`').nth(1).unwrap_or("config").to_string()
+            } else {
+                path
+            };
+            ConfigError::Invalid { field, reason }
         })?;
         config.validate()?;
         Ok(config)
@@ -107,7 +139,10 @@ impl SyncConfig {
         if !self.target_dsn.starts_with(expected) {
             return Err(invalid(
                 "target_dsn",
-                &format!("must start with `{expected}` for direction {:?}", self.direction),
+                &format!(
+                    "must start with `{expected}` for direction {:?}",
+                    self.direction
+                ),
             ));
         }
         if !self.mapping_path.is_file() {
@@ -125,13 +160,4 @@ fn invalid(field: &str, reason: &str) -> ConfigError {
         field: field.to_string(),
         reason: reason.to_string(),
     }
-}
-
-/// serde names the field in backticks ("missing field `brokers`", "unknown field `x`"); pull it out.
-fn field_of_serde_error(message: &str) -> String {
-    message
-        .split('`')
-        .nth(1)
-        .map(str::to_string)
-        .unwrap_or_else(|| "config".to_string())
 }

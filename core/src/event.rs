@@ -86,9 +86,11 @@ pub struct ChangeEvent {
     pub operation: Operation,
     /// The row's primary key (the same on both sides).
     pub primary_key: i64,
-    /// The row image in the origin side's column names: the after image, or the before image for a delete.
+    /// The row image in the origin side's column names: the after image; for a delete, the deleted row's version
+    /// (key, `updated_at` column and `source`, from a tombstone) or the whole before image (a raw delete).
     pub payload: Map<String, Value>,
-    /// The row's `source` column: who wrote it (`legacy`, `revamp` or `sync_service`).
+    /// Who made the change (`legacy`, `revamp` or `sync_service`): the row's `source` column, or for a tombstone
+    /// delete the deleter.
     pub source: String,
     /// Version of the event format; Debezium envelopes carry none and count as 1.
     pub event_version: u32,

@@ -1,7 +1,8 @@
 //! Echo filter: a change the sync service wrote itself must not be sent back where it came from.
 //!
-//! Triggers stamp the `source` column on every write (README, trap 1), and the sync service stamps a row before it
-//! deletes it (trap 2), so the row image alone tells an echo from a real change.
+//! Triggers stamp the `source` column on every write (README, trap 1), and deletes travel as tombstones stamped with
+//! who deleted (trap 2), so the event alone tells an echo from a real change. Debezium's Filter SMT drops echoes
+//! already; this is the second layer.
 
 use crate::event::ChangeEvent;
 

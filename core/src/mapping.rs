@@ -225,9 +225,9 @@ pub struct ChildLink<'a> {
     pub column: &'a Column,
 }
 
-impl ChildLink<'_> {
+impl<'a> ChildLink<'a> {
     /// The foreign key column's name on `side`.
-    pub fn column_name(&self, side: Side) -> &str {
+    pub fn column_name(&self, side: Side) -> &'a str {
         // Validation allows `references` only on single-name columns, so the first name is the only one.
         self.column
             .names(side)

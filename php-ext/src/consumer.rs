@@ -21,6 +21,7 @@ impl PhpConsumer {
     /// @throws \DbSync\Exception\ConfigException when a field is missing or invalid (the message names it)
     /// @throws \DbSync\Exception\SyncException when the consumer cannot start
     pub fn __construct(config: &ZendHashTable) -> PhpResult<Self> {
+        dbsync_core::logging::init_from_env();
         let json = convert::array_to_json(config)
             .map_err(|e| exception::unsupported_config_value(&e.key, &e.reason))?;
         let config = SyncConfig::from_json(json).map_err(|e| exception::config(&e))?;
@@ -34,6 +35,7 @@ impl PhpConsumer {
     /// `stop()`; returns the counters (`consumed`, `applied`, `skipped_echo`, ..., `per_entity`).
     ///
     /// @throws \DbSync\Exception\SyncException when consuming fails
+    #[allow(clippy::needless_update)] // `..RunOptions::default()` keeps compiling when the core adds a limit
     pub fn run(
         &self,
         max_events: Option<i64>,
@@ -44,6 +46,8 @@ impl PhpConsumer {
             max_events: max_events.map(non_negative("maxEvents")).transpose()?,
             timeout: timeout_seconds.map(seconds("timeoutSeconds")).transpose()?,
             stop_when_idle: idle_seconds.map(seconds("idleSeconds")).transpose()?,
+            // The core may add limits; PHP leaves them at their defaults until it exposes them.
+            ..RunOptions::default()
         };
         let consumer = Arc::clone(&self.inner);
         let counters = consumer

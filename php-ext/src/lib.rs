@@ -28,10 +28,12 @@ pub fn version() -> &'static str {
     dbsync_core::VERSION
 }
 
-/// The single registration point: every class and function PHP can see.
+/// The single registration point: every class and function PHP can see. The module is named `dbsync` (not the
+/// crate's `dbsync-php`) so that `extension_loaded('dbsync')` and `php -m` match the extension's file name.
 #[php_module]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     module
+        .name("dbsync")
         .class::<exception::SyncException>()
         .class::<exception::ConfigException>()
         .class::<consumer::PhpConsumer>()

@@ -25,16 +25,16 @@ expect_one_event() { # topic table id op source description
 fence() {
     local id
     if [ "$2" = legacy ]; then
-        id=$(pg "INSERT INTO legacy_users (username, email) VALUES ('fence_$RUN_TAG$RANDOM', 'f@x') RETURNING id")
+        id=$(pg "INSERT INTO legacy_users (username, email) VALUES ('fence_l_$RUN_TAG$RANDOM', 'f@x') RETURNING id")
         poll_until 15 event_count_at_least "$1" 1 "$(row_filter legacy_users "$id")" || fail "fence event never arrived on $1"
     else
-        id=$(my "INSERT INTO revamp_users (user_name, email_address) VALUES ('fence_$RUN_TAG$RANDOM', 'f@x'); SELECT LAST_INSERT_ID()")
+        id=$(my "INSERT INTO revamp_users (user_name, email_address) VALUES ('fence_r_$RUN_TAG$RANDOM', 'f@x'); SELECT LAST_INSERT_ID()")
         poll_until 15 event_count_at_least "$1" 1 "$(row_filter revamp_users "$id")" || fail "fence event never arrived on $1"
     fi
 }
 
 echo "== legacy side: application writes =="
-u=$(pg "INSERT INTO legacy_users (username, email, full_name) VALUES ('app_$RUN_TAG', 'a@x', 'App User') RETURNING id")
+u=$(pg "INSERT INTO legacy_users (username, email, full_name) VALUES ('app_l_$RUN_TAG', 'a@x', 'App User') RETURNING id")
 p=$(pg "INSERT INTO legacy_posts (author_id, title) VALUES ($u, 'post $RUN_TAG') RETURNING id")
 k=$(pg "INSERT INTO legacy_likes (user_id, post_id) VALUES ($u, $p) RETURNING id")
 pg "UPDATE legacy_users SET email = 'a2@x' WHERE id = $u"
@@ -47,7 +47,7 @@ for spec in "legacy_users $u" "legacy_posts $p" "legacy_likes $k"; do
 done
 
 echo "== revamp side: application writes =="
-ru=$(my "INSERT INTO revamp_users (user_name, email_address, first_name, last_name) VALUES ('app_$RUN_TAG', 'a@x', 'App', 'User'); SELECT LAST_INSERT_ID()")
+ru=$(my "INSERT INTO revamp_users (user_name, email_address, first_name, last_name) VALUES ('app_r_$RUN_TAG', 'a@x', 'App', 'User'); SELECT LAST_INSERT_ID()")
 rp=$(my "INSERT INTO revamp_posts (user_id, headline, content) VALUES ($ru, 'post $RUN_TAG', ''); SELECT LAST_INSERT_ID()")
 rk=$(my "INSERT INTO revamp_post_likes (user_id, post_id) VALUES ($ru, $rp); SELECT LAST_INSERT_ID()")
 my "UPDATE revamp_users SET email_address = 'a2@x' WHERE id = $ru"
@@ -60,13 +60,13 @@ for spec in "revamp_users $ru" "revamp_posts $rp" "revamp_post_likes $rk"; do
 done
 
 echo "== writes marked as the sync service =="
-su=$(pg_as_sync "INSERT INTO legacy_users (username, email) VALUES ('sync_$RUN_TAG', 's@x') RETURNING id")
+su=$(pg_as_sync "INSERT INTO legacy_users (username, email) VALUES ('sync_l_$RUN_TAG', 's@x') RETURNING id")
 sp=$(pg_as_sync "INSERT INTO legacy_posts (author_id, title) VALUES ($su, 'sync post') RETURNING id")
 sk=$(pg_as_sync "INSERT INTO legacy_likes (user_id, post_id) VALUES ($su, $sp) RETURNING id")
 pg_as_sync "UPDATE legacy_users SET email = 's2@x' WHERE id = $su"
 pg_as_sync "UPDATE legacy_posts SET title = 'sync post 2' WHERE id = $sp"
 pg_as_sync "UPDATE legacy_likes SET created_at = created_at WHERE id = $sk"
-rsu=$(my_as_sync "INSERT INTO revamp_users (user_name, email_address) VALUES ('sync_$RUN_TAG', 's@x'); SELECT LAST_INSERT_ID()")
+rsu=$(my_as_sync "INSERT INTO revamp_users (user_name, email_address) VALUES ('sync_r_$RUN_TAG', 's@x'); SELECT LAST_INSERT_ID()")
 rsp=$(my_as_sync "INSERT INTO revamp_posts (user_id, headline, content) VALUES ($rsu, 'sync post', ''); SELECT LAST_INSERT_ID()")
 rsk=$(my_as_sync "INSERT INTO revamp_post_likes (user_id, post_id) VALUES ($rsu, $rsp); SELECT LAST_INSERT_ID()")
 my_as_sync "UPDATE revamp_users SET email_address = 's2@x' WHERE id = $rsu"

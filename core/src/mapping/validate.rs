@@ -1,8 +1,8 @@
 //! The file's serde shape and the rules that turn it into a [`Mapping`]. Each error names the entry as the file
 //! spells it (`entities.user.columns[3]`, 0-based), so a typo is found without reading code.
 
-use super::{Column, ConflictPolicy, Convert, Entity, MapValue, Mapping, MappingError};
 use super::MAPPING_FORMAT_VERSION;
+use super::{Column, ConflictPolicy, Convert, Entity, MapValue, Mapping, MappingError};
 use crate::filter::SOURCE_COLUMN;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -71,7 +71,9 @@ pub(super) fn parse(text: &str) -> Result<Mapping, MappingError> {
         Some(v) => {
             return Err(invalid(
                 "version",
-                format!("mapping format version {v} is not supported (expected {MAPPING_FORMAT_VERSION})"),
+                format!(
+                "mapping format version {v} is not supported (expected {MAPPING_FORMAT_VERSION})"
+            ),
             ))
         }
         None => {
@@ -149,7 +151,10 @@ fn entity_from_raw(
         }
     }
     if raw.columns.is_empty() {
-        return Err(invalid(format!("{at}.columns"), "at least one column is required"));
+        return Err(invalid(
+            format!("{at}.columns"),
+            "at least one column is required",
+        ));
     }
     let mut columns = Vec::with_capacity(raw.columns.len());
     let (mut legacy_seen, mut revamp_seen) = (HashSet::new(), HashSet::new());
@@ -162,7 +167,10 @@ fn entity_from_raw(
         ] {
             for column_name in side_names {
                 if !side_seen.insert(column_name.clone()) {
-                    return Err(invalid(&at, format!("column `{column_name}` is mapped twice")));
+                    return Err(invalid(
+                        &at,
+                        format!("column `{column_name}` is mapped twice"),
+                    ));
                 }
             }
         }
@@ -173,11 +181,19 @@ fn entity_from_raw(
     };
     match columns.iter().find(|c| single(c, &raw.key, &raw.key)) {
         Some(column) if column.convert == Convert::None => {}
-        Some(_) => return Err(invalid(format!("{at}.key"), "the key column must use convert = none")),
+        Some(_) => {
+            return Err(invalid(
+                format!("{at}.key"),
+                "the key column must use convert = none",
+            ))
+        }
         None => {
             return Err(invalid(
                 format!("{at}.key"),
-                format!("key `{}` must be mapped as {{ legacy = \"{0}\", revamp = \"{0}\" }}", raw.key),
+                format!(
+                    "key `{}` must be mapped as {{ legacy = \"{0}\", revamp = \"{0}\" }}",
+                    raw.key
+                ),
             ))
         }
     }
@@ -185,7 +201,10 @@ fn entity_from_raw(
     match columns.iter().find(|c| single(c, ua_legacy, ua_revamp)) {
         Some(column) if column.convert == Convert::Timestamp => {}
         Some(_) => {
-            return Err(invalid(format!("{at}.updated_at"), "the updated_at column must use convert = timestamp"))
+            return Err(invalid(
+                format!("{at}.updated_at"),
+                "the updated_at column must use convert = timestamp",
+            ))
         }
         None => {
             return Err(invalid(
@@ -221,7 +240,10 @@ fn column_from_raw(
         identifier(&format!("{at}.revamp[{j}]"), name)?;
     }
     if raw.legacy == SOURCE_COLUMN || revamp.iter().any(|name| name == SOURCE_COLUMN) {
-        return Err(invalid(at, "the `source` column is stamped by triggers and must not be mapped"));
+        return Err(invalid(
+            at,
+            "the `source` column is stamped by triggers and must not be mapped",
+        ));
     }
     let convert = match raw.convert.as_deref().unwrap_or("none") {
         "none" => Convert::None,
@@ -237,27 +259,41 @@ fn column_from_raw(
         }
     };
     if raw.values.is_some() && !matches!(convert, Convert::ValueMap(_)) {
-        return Err(invalid(at, format!("`values` needs convert = value_map, not {}", convert.as_str())));
+        return Err(invalid(
+            at,
+            format!(
+                "`values` needs convert = value_map, not {}",
+                convert.as_str()
+            ),
+        ));
     }
     match (&convert, revamp.len()) {
         (Convert::SplitName, 2) => {}
         (Convert::SplitName, n) => {
             return Err(invalid(
                 at,
-                format!("convert = split_name needs exactly two revamp columns [first, last], got {n}"),
+                format!(
+                    "convert = split_name needs exactly two revamp columns [first, last], got {n}"
+                ),
             ))
         }
         (_, 1) => {}
         (convert, n) => {
             return Err(invalid(
                 at,
-                format!("convert = {} needs one revamp column, got {n}", convert.as_str()),
+                format!(
+                    "convert = {} needs one revamp column, got {n}",
+                    convert.as_str()
+                ),
             ))
         }
     }
     if let Some(parent) = &raw.references {
         if !names.contains(parent.as_str()) {
-            return Err(invalid(format!("{at}.references"), format!("no entity named `{parent}`")));
+            return Err(invalid(
+                format!("{at}.references"),
+                format!("no entity named `{parent}`"),
+            ));
         }
         if !parents.contains(parent) {
             return Err(invalid(
@@ -283,19 +319,33 @@ fn value_pairs(
 ) -> Result<Vec<(MapValue, MapValue)>, MappingError> {
     let values = match values {
         Some(values) if !values.is_empty() => values,
-        _ => return Err(invalid(at, "convert = value_map needs `values` = [[legacy, revamp], ...]")),
+        _ => {
+            return Err(invalid(
+                at,
+                "convert = value_map needs `values` = [[legacy, revamp], ...]",
+            ))
+        }
     };
     let scalar = |at: String, value: &toml::Value| match value {
         toml::Value::Integer(n) => Ok(MapValue::Int(*n)),
         toml::Value::String(s) => Ok(MapValue::Text(s.clone())),
-        other => Err(invalid(at, format!("{other} is neither an integer nor a string"))),
+        other => Err(invalid(
+            at,
+            format!("{other} is neither an integer nor a string"),
+        )),
     };
     let (mut legacy_seen, mut revamp_seen) = (HashSet::new(), HashSet::new());
     let mut pairs = Vec::with_capacity(values.len());
     for (k, pair) in values.iter().enumerate() {
         let at = format!("{at}.values[{k}]");
         let [legacy, revamp] = pair.as_slice() else {
-            return Err(invalid(at, format!("a pair needs two values [legacy, revamp], got {}", pair.len())));
+            return Err(invalid(
+                at,
+                format!(
+                    "a pair needs two values [legacy, revamp], got {}",
+                    pair.len()
+                ),
+            ));
         };
         let legacy = scalar(format!("{at}[0]"), legacy)?;
         let revamp = scalar(format!("{at}[1]"), revamp)?;
@@ -341,7 +391,10 @@ fn parents_first(entities: Vec<Entity>) -> Result<Vec<Entity>, MappingError> {
         let Some(name) = ready else {
             let stuck: Vec<&str> = pending.keys().map(String::as_str).collect();
             return Err(invalid(
-                format!("entities.{}.parents", stuck.first().copied().unwrap_or_default()),
+                format!(
+                    "entities.{}.parents",
+                    stuck.first().copied().unwrap_or_default()
+                ),
                 format!("the parents of {} form a cycle", stuck.join(", ")),
             ));
         };

@@ -1,0 +1,218 @@
+//! The pure transform: one change event from one side becomes one row operation on the other side, in the other
+//! side's table, column names and value spellings. No I/O; the writers apply what this returns.
+//!
+//! The key comes from the event (decode read it from the row image), `source` is never mapped (the target's
+//! trigger stamps it), and columns the mapping does not know are ignored.
+//!
+//! A delete maps no row values: it carries the key and the version of the row its deleter saw, read from the
+//! event's payload (the tombstone's `row_updated_at` and `row_source` under the origin's `updated_at` column and
+//! `source`, or a raw before image) as [`Version::stored`]. The writer deletes the target row unless that row holds
+//! a version that beats it; a payload without that version is [`TransformError::MalformedDelete`].
+
+mod convert;
+
+use crate::conflict::Version;
+use crate::error::{quote, reason};
+use crate::event::{ChangeEvent, Operation, Side};
+use crate::filter::SOURCE_COLUMN;
+use crate::mapping::{Entity, Mapping};
+use crate::row::{Delete, ParentRef, RowOp, SqlValue, Upsert};
+use serde_json::Value;
+use thiserror::Error;
+
+/// The event cannot be expressed on the other side. Retrying will not help: these go to the dead-letter topic.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TransformError {
+    /// The event's entity type is not in the mapping.
+    #[error("entity `{entity}` is not in the mapping")]
+    UnknownEntity {
+        /// The entity type the event named.
+        entity: String,
+    },
+    /// A mapped column is absent from the row image.
+    #[error("{entity}: mapped column `{column}` is missing from the {side} row")]
+    MissingColumn {
+        /// The entity name.
+        entity: String,
+        /// The side whose row image lacks it.
+        side: Side,
+        /// The column, in that side's name.
+        column: String,
+    },
+    /// A `value_map` column holds a value that no pair maps.
+    #[error("{entity}.{column}: value {value} has no counterpart in the mapping")]
+    UnmappedValue {
+        /// The entity name.
+        entity: String,
+        /// The column, in the origin side's name.
+        column: String,
+        /// The value as JSON (shortened).
+        value: String,
+    },
+    /// A value has the wrong type or form for its converter.
+    #[error("{entity}.{column}: {value} is not {expected}")]
+    InvalidValue {
+        /// The entity name.
+        entity: String,
+        /// The column, in the origin side's name.
+        column: String,
+        /// The value as JSON (shortened).
+        value: String,
+        /// What the converter accepts.
+        expected: &'static str,
+    },
+    /// A delete's payload lacks the version of the deleted row (its `updated_at` column or `source`), or holds an
+    /// unusable one, so last-writer-wins could not judge it.
+    #[error("{entity}: delete from the {side} side has no usable `{column}` (the deleted row's version): {problem}")]
+    MalformedDelete {
+        /// The entity name.
+        entity: String,
+        /// The side the delete came from.
+        side: Side,
+        /// The payload field, in that side's name.
+        column: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+impl TransformError {
+    /// The dead-letter reason: `malformed` for [`TransformError::MalformedDelete`] (the event lacks data every delete
+    /// must carry), `unmappable` for the rest (the event is well-formed but the mapping cannot express it).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TransformError::MalformedDelete { .. } => reason::MALFORMED,
+            _ => reason::UNMAPPABLE,
+        }
+    }
+}
+
+/// Maps `event` (a row of its origin side) to the row operation on the other side.
+pub fn transform(event: &ChangeEvent, mapping: &Mapping) -> Result<RowOp, TransformError> {
+    let entity =
+        mapping
+            .entity(&event.entity_type)
+            .ok_or_else(|| TransformError::UnknownEntity {
+                entity: event.entity_type.clone(),
+            })?;
+    let target = event.origin.other();
+    match event.operation {
+        Operation::Delete => Ok(RowOp::Delete(Delete {
+            entity: entity.name().to_string(),
+            table: entity.table(target).to_string(),
+            key_column: entity.key().to_string(),
+            key: event.primary_key,
+            deleted: deleted_version(event, entity)?,
+            updated_at_column: entity.updated_at(target).to_string(),
+            conflict: entity.conflict(),
+            event_id: event.event_id,
+            origin: event.origin,
+        })),
+        Operation::Create | Operation::Update => upsert(event, entity, mapping).map(RowOp::Upsert),
+    }
+}
+
+/// The version of the row a delete removed: its `updated_at` and `source` at the origin, from the payload.
+fn deleted_version(event: &ChangeEvent, entity: &Entity) -> Result<Version, TransformError> {
+    let malformed = |column: &str, problem: String| TransformError::MalformedDelete {
+        entity: entity.name().to_string(),
+        side: event.origin,
+        column: column.to_string(),
+        problem,
+    };
+    let present = |column: &str| match event.payload.get(column) {
+        None | Some(Value::Null) => Err(malformed(column, "missing or null".to_string())),
+        Some(value) => Ok(value),
+    };
+    let column = entity.updated_at(event.origin);
+    let value = present(column)?;
+    let updated_at = convert::timestamp_of(value).ok_or_else(|| {
+        malformed(
+            column,
+            format!("{} is not {}", quote(value), convert::TIMESTAMP_EXPECTED),
+        )
+    })?;
+    let value = present(SOURCE_COLUMN)?;
+    let source = value
+        .as_str()
+        .ok_or_else(|| malformed(SOURCE_COLUMN, format!("{} is not a string", quote(value))))?;
+    Ok(Version::stored(event.origin, updated_at, source))
+}
+
+fn upsert(
+    event: &ChangeEvent,
+    entity: &Entity,
+    mapping: &Mapping,
+) -> Result<Upsert, TransformError> {
+    let (origin, target) = (event.origin, event.origin.other());
+    let name = entity.name();
+    let mut columns = Vec::with_capacity(entity.column_mappings().len() + 1);
+    let mut parents = Vec::new();
+    let mut updated_at = None;
+    for column in entity.column_mappings() {
+        let origin_name = column.names(origin).first().map(String::as_str);
+        if origin_name == Some(entity.key()) {
+            columns.push((entity.key().to_string(), SqlValue::Int(event.primary_key)));
+            continue;
+        }
+        let converted = convert::convert(name, column, origin, &event.payload)?;
+        if origin_name == Some(entity.updated_at(origin)) {
+            updated_at = converted.iter().find_map(|(_, value)| match value {
+                SqlValue::Timestamp(at) => Some(*at),
+                _ => None,
+            });
+        }
+        if let (Some(parent), [(_, value)]) = (column.references(), converted.as_slice()) {
+            let origin_name = origin_name.unwrap_or_default();
+            let id = match value {
+                SqlValue::Null => None,
+                SqlValue::Int(id) => Some(*id),
+                _ => {
+                    return Err(TransformError::InvalidValue {
+                        entity: name.to_string(),
+                        column: origin_name.to_string(),
+                        value: event
+                            .payload
+                            .get(origin_name)
+                            .map(quote)
+                            .unwrap_or_default(),
+                        expected: "an integer key",
+                    })
+                }
+            };
+            if let (Some(id), Some(parent)) = (id, mapping.entity(parent)) {
+                parents.push(ParentRef {
+                    entity: parent.name().to_string(),
+                    table: parent.table(target).to_string(),
+                    key_column: parent.key().to_string(),
+                    id,
+                });
+            }
+        }
+        columns.extend(converted);
+    }
+    let updated_at_column = entity.updated_at(origin);
+    let updated_at = updated_at.ok_or_else(|| TransformError::InvalidValue {
+        entity: name.to_string(),
+        column: updated_at_column.to_string(),
+        value: "null".to_string(),
+        expected: "a timestamp (last-writer-wins needs it)",
+    })?;
+    Ok(Upsert {
+        entity: name.to_string(),
+        table: entity.table(target).to_string(),
+        key_column: entity.key().to_string(),
+        key: event.primary_key,
+        columns,
+        updated_at_column: entity.updated_at(target).to_string(),
+        updated_at,
+        conflict: entity.conflict(),
+        parents,
+        event_id: event.event_id,
+        origin,
+    })
+}
+
+#[cfg(test)]
+mod tests;

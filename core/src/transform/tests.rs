@@ -1,0 +1,620 @@
+use super::*;
+use crate::mapping::ConflictPolicy;
+use crate::row::SqlValue::{Bool, Int, Null, Text, Timestamp};
+use crate::testdata::{legacy_rows, mapping, object, revamp_rows, TS_US};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+fn at(text: &str) -> SqlValue {
+    Timestamp(
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc),
+    )
+}
+
+fn micros(us: i64) -> SqlValue {
+    Timestamp(DateTime::from_timestamp_micros(us).unwrap())
+}
+
+fn event(origin: Side, entity: &str, operation: Operation, key: i64, row: Value) -> ChangeEvent {
+    ChangeEvent {
+        event_id: Uuid::from_u128(42),
+        entity_type: entity.into(),
+        operation,
+        primary_key: key,
+        payload: object(row),
+        source: origin.as_str().into(),
+        event_version: 1,
+        timestamp: DateTime::from_timestamp_micros(TS_US).unwrap(),
+        origin,
+        snapshot: false,
+    }
+}
+
+fn upsert_of(event: &ChangeEvent) -> Upsert {
+    match transform(event, &mapping()) {
+        Ok(RowOp::Upsert(upsert)) => upsert,
+        other => panic!("expected an upsert, got {other:?}"),
+    }
+}
+
+fn columns(upsert: &Upsert) -> Vec<(&str, SqlValue)> {
+    upsert
+        .columns
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect()
+}
+
+fn text(s: &str) -> SqlValue {
+    Text(s.into())
+}
+
+fn row_of(side: Side, entity: &str) -> (i64, Value) {
+    let rows = if side == Side::Legacy {
+        legacy_rows()
+    } else {
+        revamp_rows()
+    };
+    rows.into_iter()
+        .find(|row| row.1 == entity)
+        .map(|row| (row.2, row.3))
+        .unwrap()
+}
+
+#[test]
+fn user_legacy_to_revamp() {
+    let (key, row) = row_of(Side::Legacy, "user");
+    let upsert = upsert_of(&event(Side::Legacy, "user", Operation::Create, key, row));
+    assert_eq!(
+        (
+            upsert.table.as_str(),
+            upsert.key_column.as_str(),
+            upsert.key
+        ),
+        ("revamp_users", "id", 5)
+    );
+    assert_eq!(
+        columns(&upsert),
+        [
+            ("id", Int(5)),
+            ("user_name", text("quicktest")),
+            ("email_address", text("q@t.com")),
+            ("first_name", text("Quick")),
+            ("last_name", text("Test")),
+            ("status", Int(1)),
+            ("is_admin", Int(0)),
+            ("created_at", at("2026-11-24T08:00:00.000001Z")),
+            ("updated_at", at("2026-11-25T23:18:17.123456Z")),
+        ]
+    );
+    assert_eq!(
+        Timestamp(upsert.updated_at),
+        at("2026-11-25T23:18:17.123456Z")
+    );
+    assert_eq!(upsert.updated_at_column, "updated_at");
+    assert_eq!(
+        (upsert.conflict, upsert.origin),
+        (ConflictPolicy::LastWriterWins, Side::Legacy)
+    );
+    assert_eq!(
+        (upsert.entity.as_str(), upsert.event_id),
+        ("user", Uuid::from_u128(42))
+    );
+    assert!(upsert.parents.is_empty());
+}
+
+#[test]
+fn user_revamp_to_legacy() {
+    let (key, row) = row_of(Side::Revamp, "user");
+    let upsert = upsert_of(&event(Side::Revamp, "user", Operation::Update, key, row));
+    assert_eq!((upsert.table.as_str(), upsert.key), ("legacy_users", key));
+    assert_eq!(
+        columns(&upsert),
+        [
+            ("id", Int(key)),
+            ("username", text("revuser")),
+            ("email", text("r@v.test")),
+            ("full_name", text("Rev User")),
+            ("status", text("active")),
+            ("is_admin", Bool(true)),
+            ("created_at", micros(1_764_000_000_000_001)),
+            ("updated_at", micros(TS_US)),
+        ]
+    );
+}
+
+#[test]
+fn post_both_ways_with_parent() {
+    let (key, row) = row_of(Side::Legacy, "post");
+    let upsert = upsert_of(&event(Side::Legacy, "post", Operation::Create, key, row));
+    assert_eq!(upsert.table, "revamp_posts");
+    assert_eq!(
+        columns(&upsert),
+        [
+            ("id", Int(7)),
+            ("user_id", Int(5)),
+            ("headline", text("Hello")),
+            ("content", text("First post")),
+            ("status", text("LIVE")),
+            ("created_at", at("2026-11-25T10:00:00Z")),
+            ("updated_at", at("2026-11-25T23:18:17.123456Z")),
+        ]
+    );
+    let parent = ParentRef {
+        entity: "user".into(),
+        table: "revamp_users".into(),
+        key_column: "id".into(),
+        id: 5,
+    };
+    assert_eq!(upsert.parents, [parent]);
+
+    let (key, row) = row_of(Side::Revamp, "post");
+    let upsert = upsert_of(&event(Side::Revamp, "post", Operation::Create, key, row));
+    assert_eq!(upsert.table, "legacy_posts");
+    assert_eq!(
+        columns(&upsert),
+        [
+            ("id", Int(key)),
+            ("author_id", Int(1_000_000_000_001)),
+            ("title", text("Hi")),
+            ("body", text("Body")),
+            ("state", text("published")),
+            ("created_at", micros(1_764_000_000_000_000)),
+            ("updated_at", micros(TS_US)),
+        ]
+    );
+    assert_eq!(upsert.parents[0].table, "legacy_users");
+}
+
+#[test]
+fn like_both_ways_with_parents() {
+    let (key, row) = row_of(Side::Legacy, "like");
+    let upsert = upsert_of(&event(Side::Legacy, "like", Operation::Create, key, row));
+    assert_eq!(upsert.table, "revamp_post_likes");
+    assert_eq!(
+        columns(&upsert),
+        [
+            ("id", Int(9)),
+            ("user_id", Int(5)),
+            ("post_id", Int(7)),
+            ("liked_at", at("2026-11-25T11:00:00.5Z")),
+            ("updated_at", at("2026-11-25T23:18:17.123456Z")),
+        ]
+    );
+    let parents: Vec<(&str, &str, i64)> = upsert
+        .parents
+        .iter()
+        .map(|p| (p.entity.as_str(), p.table.as_str(), p.id))
+        .collect();
+    assert_eq!(
+        parents,
+        [("user", "revamp_users", 5), ("post", "revamp_posts", 7)]
+    );
+
+    let (key, row) = row_of(Side::Revamp, "like");
+    let upsert = upsert_of(&event(Side::Revamp, "like", Operation::Update, key, row));
+    assert_eq!(upsert.table, "legacy_likes");
+    assert_eq!(
+        columns(&upsert),
+        [
+            ("id", Int(key)),
+            ("user_id", Int(1_000_000_000_001)),
+            ("post_id", Int(1_000_000_000_002)),
+            ("created_at", micros(1_764_000_000_500_000)),
+            ("updated_at", micros(TS_US)),
+        ]
+    );
+    assert_eq!(upsert.parents.len(), 2);
+}
+
+/// The row image Debezium would emit for `upsert` on the side it targets.
+fn render(upsert: &Upsert, side: Side) -> Map<String, Value> {
+    let value = |v: &SqlValue| match v {
+        Null => Value::Null,
+        Bool(b) => json!(b),
+        Int(n) => json!(n),
+        Text(s) => json!(s),
+        Timestamp(t) if side == Side::Revamp => json!(t.timestamp_micros()),
+        Timestamp(t) => json!(t.to_rfc3339_opts(SecondsFormat::Micros, true)),
+    };
+    upsert
+        .columns
+        .iter()
+        .map(|(name, v)| (name.clone(), value(v)))
+        .collect()
+}
+
+/// Timestamps compared as instants: Debezium drops trailing zeros of the fraction, the renderer keeps six digits.
+fn normalized(row: &Value) -> Map<String, Value> {
+    let mut row = object(row.clone());
+    row.remove("source");
+    for value in row.values_mut() {
+        let instant = value
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+        if let Some(instant) = instant {
+            *value = json!(instant
+                .with_timezone(&Utc)
+                .to_rfc3339_opts(SecondsFormat::Micros, true));
+        }
+    }
+    row
+}
+
+/// origin row → other side → origin row, compared as the origin's row image.
+fn round_trip_from(origin: Side, entity: &str, key: i64, row: Value) {
+    let original = normalized(&row);
+    let there = upsert_of(&event(origin, entity, Operation::Update, key, row));
+    let back_row = Value::Object(render(&there, origin.other()));
+    let back = upsert_of(&event(
+        origin.other(),
+        entity,
+        Operation::Update,
+        key,
+        back_row,
+    ));
+    assert_eq!(render(&back, origin), original, "{origin} {entity} {key}");
+    assert_eq!(back.updated_at, there.updated_at);
+}
+
+fn round_trip(entity: &str, key: i64, row: Value) {
+    round_trip_from(Side::Legacy, entity, key, row);
+}
+
+#[test]
+fn legacy_revamp_legacy_is_identity() {
+    for (_, entity, key, row) in legacy_rows() {
+        round_trip(entity, key, row);
+    }
+    let (key, user) = row_of(Side::Legacy, "user");
+    for (field, value) in [
+        ("full_name", Value::Null),
+        ("full_name", json!("Cher")),
+        ("full_name", json!("Ada King Lovelace")),
+        ("full_name", json!("")),
+        ("is_admin", json!(true)),
+        ("status", json!("inactive")),
+        ("status", json!("banned")),
+    ] {
+        let mut row = user.clone();
+        row[field] = value;
+        round_trip("user", key, row);
+    }
+    let (key, post) = row_of(Side::Legacy, "post");
+    for state in ["draft", "archived"] {
+        let mut row = post.clone();
+        row["state"] = json!(state);
+        round_trip("post", key, row);
+    }
+}
+
+#[test]
+fn revamp_legacy_revamp_is_identity() {
+    for (_, entity, key, row) in revamp_rows() {
+        round_trip_from(Side::Revamp, entity, key, row);
+    }
+}
+
+fn delete_of(event: &ChangeEvent) -> Delete {
+    match transform(event, &mapping()) {
+        Ok(RowOp::Delete(delete)) => delete,
+        other => panic!("expected a delete, got {other:?}"),
+    }
+}
+
+fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn deletes_carry_the_key_and_the_deleted_version() {
+    for (origin, entity, target_table, updated_at, at) in [
+        (
+            Side::Legacy,
+            "post",
+            "revamp_posts",
+            json!("2026-11-25T23:18:17.123456Z"),
+            instant("2026-11-25T23:18:17.123456Z"),
+        ),
+        (
+            Side::Revamp,
+            "like",
+            "legacy_likes",
+            json!(TS_US),
+            DateTime::from_timestamp_micros(TS_US).unwrap(),
+        ),
+    ] {
+        let payload = json!({"id": 77, "updated_at": updated_at, "source": origin.as_str()});
+        let event = event(origin, entity, Operation::Delete, 77, payload);
+        let delete = delete_of(&event);
+        assert_eq!(
+            (
+                delete.table.as_str(),
+                delete.key_column.as_str(),
+                delete.key
+            ),
+            (target_table, "id", 77)
+        );
+        assert_eq!(
+            (delete.deleted, delete.updated_at_column.as_str()),
+            (
+                Version {
+                    updated_at: at,
+                    origin
+                },
+                "updated_at"
+            )
+        );
+        assert_eq!(
+            (delete.event_id, delete.origin, delete.entity.as_str()),
+            (event.event_id, origin, entity)
+        );
+        assert_eq!(delete.conflict, ConflictPolicy::LastWriterWins);
+    }
+}
+
+#[test]
+fn tombstone_fixtures_become_deletes_of_the_version_seen() {
+    let decode = |bytes: &str, side: Side| match crate::decode::decode(
+        None,
+        Some(bytes.as_bytes()),
+        side,
+        &mapping(),
+    ) {
+        Ok(crate::decode::Decoded::Event(event)) => event,
+        other => panic!("expected an event, got {other:?}"),
+    };
+    let legacy = decode(
+        include_str!("../../tests/fixtures/legacy_likes_tombstone.json"),
+        Side::Legacy,
+    );
+    let delete = delete_of(&legacy);
+    assert_eq!(
+        (delete.entity.as_str(), delete.table.as_str(), delete.key),
+        ("like", "revamp_post_likes", 2)
+    );
+    assert_eq!(
+        delete.deleted,
+        Version {
+            updated_at: instant("2026-11-25T23:32:15.093677Z"),
+            origin: Side::Legacy
+        }
+    );
+    assert_eq!(
+        (delete.event_id, delete.origin),
+        (legacy.event_id, Side::Legacy)
+    );
+
+    // Revamp deleted a row the sync service had written there: the version it saw is legacy's.
+    let revamp = decode(
+        include_str!("../../tests/fixtures/revamp_posts_tombstone_of_synced_row.json"),
+        Side::Revamp,
+    );
+    let delete = delete_of(&revamp);
+    assert_eq!(
+        (delete.entity.as_str(), delete.table.as_str(), delete.key),
+        ("post", "legacy_posts", 1_000_000_000_002)
+    );
+    assert_eq!(
+        delete.deleted,
+        Version {
+            updated_at: DateTime::from_timestamp_micros(1_795_649_550_674_683).unwrap(),
+            origin: Side::Legacy
+        }
+    );
+    assert_eq!(delete.origin, Side::Revamp);
+}
+
+#[test]
+fn raw_delete_reads_the_version_from_the_before_image() {
+    let event = match crate::decode::decode(
+        None,
+        Some(include_bytes!(
+            "../../tests/fixtures/legacy_posts_delete_sync_service.json"
+        )),
+        Side::Legacy,
+        &mapping(),
+    ) {
+        Ok(crate::decode::Decoded::Event(event)) => event,
+        other => panic!("expected an event, got {other:?}"),
+    };
+    assert_eq!(
+        delete_of(&event).deleted,
+        Version {
+            updated_at: instant("2026-11-25T23:20:00.000001Z"),
+            origin: Side::Revamp
+        }
+    );
+}
+
+#[test]
+fn delete_without_the_deleted_version_is_malformed() {
+    let cases = [
+        (
+            json!({"id": 77, "source": "legacy"}),
+            "post: delete from the legacy side has no usable `updated_at` (the deleted row's version): missing or null",
+        ),
+        (
+            json!({"id": 77, "updated_at": null, "source": "legacy"}),
+            "post: delete from the legacy side has no usable `updated_at` (the deleted row's version): missing or null",
+        ),
+        (
+            json!({"id": 77, "updated_at": "soon", "source": "legacy"}),
+            "post: delete from the legacy side has no usable `updated_at` (the deleted row's version): \"soon\" is not an ISO-8601 timestamp or epoch microseconds",
+        ),
+        (
+            json!({"id": 77, "updated_at": "2026-11-25T23:18:17Z"}),
+            "post: delete from the legacy side has no usable `source` (the deleted row's version): missing or null",
+        ),
+        (
+            json!({"id": 77, "updated_at": "2026-11-25T23:18:17Z", "source": 1}),
+            "post: delete from the legacy side has no usable `source` (the deleted row's version): 1 is not a string",
+        ),
+    ];
+    for (payload, expected) in cases {
+        let err = transform(
+            &event(Side::Legacy, "post", Operation::Delete, 77, payload),
+            &mapping(),
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), expected);
+        assert_eq!(err.reason(), "malformed");
+    }
+}
+
+#[test]
+fn unknown_status_value_is_unmappable() {
+    let (key, mut row) = row_of(Side::Legacy, "user");
+    row["status"] = json!("suspended");
+    let err = transform(
+        &event(Side::Legacy, "user", Operation::Update, key, row),
+        &mapping(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "user.status: value \"suspended\" has no counterpart in the mapping"
+    );
+    assert_eq!(err.reason(), "unmappable");
+    let (key, mut row) = row_of(Side::Revamp, "user");
+    row["status"] = json!(9);
+    let err = transform(
+        &event(Side::Revamp, "user", Operation::Update, key, row),
+        &mapping(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "user.status: value 9 has no counterpart in the mapping"
+    );
+    let (key, mut row) = row_of(Side::Revamp, "post");
+    row["status"] = json!("live");
+    assert!(transform(
+        &event(Side::Revamp, "post", Operation::Create, key, row),
+        &mapping()
+    )
+    .is_err());
+}
+
+#[test]
+fn missing_and_unknown_columns() {
+    let (key, mut row) = row_of(Side::Revamp, "user");
+    row.as_object_mut().unwrap().remove("last_name");
+    let err = transform(
+        &event(Side::Revamp, "user", Operation::Update, key, row),
+        &mapping(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "user: mapped column `last_name` is missing from the revamp row"
+    );
+    assert_eq!(err.reason(), "unmappable");
+
+    let (key, mut row) = row_of(Side::Legacy, "post");
+    row["legacy_only_flag"] = json!(true);
+    row.as_object_mut().unwrap().remove("id");
+    let upsert = upsert_of(&event(Side::Legacy, "post", Operation::Update, key, row));
+    assert!(upsert
+        .columns
+        .iter()
+        .all(|(name, _)| name != "legacy_only_flag" && name != "source"));
+    assert_eq!(upsert.columns[0], ("id".to_string(), Int(key)));
+}
+
+#[test]
+fn bad_values_name_entity_and_column() {
+    let cases = [
+        (
+            "updated_at",
+            Value::Null,
+            "user.updated_at: null is not a timestamp (last-writer-wins needs it)",
+        ),
+        (
+            "created_at",
+            json!("soon"),
+            "user.created_at: \"soon\" is not an ISO-8601 timestamp or epoch microseconds",
+        ),
+        (
+            "is_admin",
+            json!("yes"),
+            "user.is_admin: \"yes\" is not a boolean or an integer",
+        ),
+        (
+            "email",
+            json!({"a": 1}),
+            "user.email: {\"a\":1} is not a string, integer, boolean or null",
+        ),
+        (
+            "full_name",
+            json!(3),
+            "user.full_name: 3 is not a string or null",
+        ),
+    ];
+    for (column, value, expected) in cases {
+        let (key, mut row) = row_of(Side::Legacy, "user");
+        row[column] = value;
+        let err = transform(
+            &event(Side::Legacy, "user", Operation::Create, key, row),
+            &mapping(),
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), expected);
+    }
+    let (key, mut row) = row_of(Side::Legacy, "post");
+    row["author_id"] = json!("5");
+    let err = transform(
+        &event(Side::Legacy, "post", Operation::Create, key, row),
+        &mapping(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "post.author_id: \"5\" is not an integer key"
+    );
+    let err = transform(
+        &event(Side::Legacy, "comment", Operation::Create, 1, json!({})),
+        &mapping(),
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "entity `comment` is not in the mapping");
+}
+
+#[test]
+fn seed_contract_timestamps_on_either_side() {
+    let (key, mut row) = row_of(Side::Revamp, "like");
+    row["liked_at"] = json!("2026-11-25 23:18:17.123456");
+    row["updated_at"] = json!("2026-11-25T23:18:17Z");
+    let upsert = upsert_of(&event(Side::Revamp, "like", Operation::Create, key, row));
+    assert_eq!(upsert.columns[3].1, at("2026-11-25T23:18:17.123456Z"));
+    assert_eq!(Timestamp(upsert.updated_at), at("2026-11-25T23:18:17Z"));
+    let (key, mut row) = row_of(Side::Legacy, "like");
+    row["created_at"] = json!("2026-11-25 23:18:17");
+    row["updated_at"] = json!("2026-11-26T01:18:17+02:00");
+    let upsert = upsert_of(&event(Side::Legacy, "like", Operation::Create, key, row));
+    assert_eq!(upsert.columns[3].1, at("2026-11-25T23:18:17Z"));
+    assert_eq!(upsert.columns[4].1, at("2026-11-25T23:18:17Z"));
+}
+
+#[test]
+fn revamp_booleans_and_nulls() {
+    let (key, mut row) = row_of(Side::Revamp, "user");
+    row["is_admin"] = json!(false);
+    row["first_name"] = Value::Null;
+    row["last_name"] = Value::Null;
+    let upsert = upsert_of(&event(Side::Revamp, "user", Operation::Update, key, row));
+    let find = |name: &str| {
+        upsert
+            .columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(find("is_admin"), Some(Bool(false)));
+    assert_eq!(find("full_name"), Some(Null));
+}

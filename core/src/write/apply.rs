@@ -1,0 +1,142 @@
+//! The writer's decisions, once for both dialects: ledger first, then parents, tombstones and versions decide
+//! whether an upsert or delete is written.
+
+use crate::conflict::{Resolver, Version};
+use crate::row::{Delete, RowOp, Upsert};
+use crate::write::schema::ColumnTypes;
+use crate::write::store::RowStore;
+use crate::write::{BatchError, OpOutcome, WriteError};
+use crate::Side;
+use std::collections::HashMap;
+use tracing::debug;
+
+/// What the decisions need besides the operation.
+pub(crate) struct Context<'a> {
+    pub side: Side,
+    pub resolvers: &'a HashMap<String, Resolver>,
+    pub column_types: &'a ColumnTypes,
+}
+
+impl Context<'_> {
+    fn resolver(&self, entity: &str) -> Result<&Resolver, WriteError> {
+        self.resolvers
+            .get(entity)
+            .ok_or_else(|| WriteError::Schema {
+                entry: format!("entities.{entity}"),
+                reason: "entity is not in the mapping this writer was built from".to_string(),
+            })
+    }
+}
+
+/// Applies `ops` in order; stops after the first `ParentMissing`.
+pub(crate) async fn apply_all<S: RowStore>(
+    store: &mut S,
+    context: &Context<'_>,
+    ops: &[RowOp],
+) -> Result<Vec<OpOutcome>, BatchError> {
+    let mut outcomes = Vec::with_capacity(ops.len());
+    for (index, op) in ops.iter().enumerate() {
+        let outcome = match op {
+            RowOp::Upsert(upsert) => apply_upsert(store, context, upsert).await,
+            RowOp::Delete(delete) => apply_delete(store, context, delete).await,
+        }
+        .map_err(|error| BatchError { index, error })?;
+        let stop = matches!(outcome, OpOutcome::ParentMissing(_));
+        outcomes.push(outcome);
+        if stop {
+            break;
+        }
+    }
+    Ok(outcomes)
+}
+
+async fn apply_upsert<S: RowStore>(
+    store: &mut S,
+    context: &Context<'_>,
+    op: &Upsert,
+) -> Result<OpOutcome, WriteError> {
+    // Parents before the ledger: a child that must wait leaves no trace, so its retry is not taken for a replay.
+    for parent in &op.parents {
+        if !store
+            .row_exists(&parent.table, &parent.key_column, parent.id)
+            .await?
+        {
+            if store.tombstone(&parent.table, parent.id).await?.is_some() {
+                store.record_event(op.event_id).await?;
+                return Ok(OpOutcome::ParentDeleted(parent.clone()));
+            }
+            return Ok(OpOutcome::ParentMissing(parent.clone()));
+        }
+    }
+    if !store.record_event(op.event_id).await? {
+        return Ok(OpOutcome::Duplicate);
+    }
+    let resolver = context.resolver(&op.entity)?;
+    let incoming = Version {
+        updated_at: op.updated_at,
+        origin: op.origin,
+    };
+    let current = store
+        .lock_version(&op.table, &op.key_column, &op.updated_at_column, op.key)
+        .await?;
+    match current {
+        Some(stored) => {
+            let current = Version::stored(context.side, stored.updated_at, &stored.source);
+            if !resolver.beats(incoming, current) {
+                debug!(entity = %op.entity, key = op.key, ?incoming, ?current, "incoming version lost");
+                return Ok(OpOutcome::ConflictLost);
+            }
+            store.update(op, context.column_types).await?;
+        }
+        None => {
+            if let Some(tomb) = store.tombstone(&op.table, op.key).await? {
+                let deleted = Version::stored(context.side, tomb.updated_at, &tomb.source);
+                if !resolver.beats(incoming, deleted) {
+                    debug!(entity = %op.entity, key = op.key, ?incoming, ?deleted, "row stays deleted");
+                    return Ok(OpOutcome::ConflictLost);
+                }
+                store.drop_tombstone(&op.table, op.key).await?;
+            }
+            store.insert(op, context.column_types).await?;
+        }
+    }
+    Ok(OpOutcome::Applied)
+}
+
+async fn apply_delete<S: RowStore>(
+    store: &mut S,
+    context: &Context<'_>,
+    op: &Delete,
+) -> Result<OpOutcome, WriteError> {
+    if !store.record_event(op.event_id).await? {
+        return Ok(OpOutcome::Duplicate);
+    }
+    let resolver = context.resolver(&op.entity)?;
+    let current = store
+        .lock_version(&op.table, &op.key_column, &op.updated_at_column, op.key)
+        .await?;
+    match current {
+        Some(stored) => {
+            let current = Version::stored(context.side, stored.updated_at, &stored.source);
+            if !resolver.delete_applies(op.deleted, current) {
+                debug!(entity = %op.entity, key = op.key, deleted = ?op.deleted, ?current, "delete lost to a newer edit");
+                return Ok(OpOutcome::ConflictLost);
+            }
+            store.delete(op).await?;
+        }
+        None => {
+            // Never arrived (or already gone): remember the delete so a late create cannot bring the row back.
+            let newer_tombstone = match store.tombstone(&op.table, op.key).await? {
+                Some(tomb) => {
+                    let existing = Version::stored(context.side, tomb.updated_at, &tomb.source);
+                    !resolver.beats(op.deleted, existing)
+                }
+                None => false,
+            };
+            if !newer_tombstone {
+                store.put_tombstone(&op.table, op.key, op.deleted).await?;
+            }
+        }
+    }
+    Ok(OpOutcome::Applied)
+}

@@ -1,0 +1,202 @@
+//! The SQL text that differs between PostgreSQL (legacy side) and MySQL/MariaDB (revamp side). Identifiers come
+//! only from the mapping, which validation limits to `[A-Za-z_][A-Za-z0-9_]*`, and are quoted; values are always
+//! bound. MySQL statements use no 8.0-only syntax, so they run on MariaDB 10.11 as well.
+
+use crate::event::Side;
+use crate::row::Upsert;
+use crate::write::schema::ColumnTypes;
+
+/// One dialect's spelling of the writer's statements.
+pub(crate) struct Dialect {
+    /// The database's side.
+    pub side: Side,
+    quote: char,
+    numbered_placeholders: bool,
+    /// Records an event id (one text parameter); affects 0 rows for a replay.
+    pub record_event: &'static str,
+    /// Reads a tombstone's version: table name, row id.
+    pub tombstone: &'static str,
+    /// Removes a tombstone: table name, row id.
+    pub drop_tombstone: &'static str,
+    /// Writes a tombstone: table name, row id, row_updated_at, row_source.
+    pub put_tombstone: &'static str,
+    /// Ledger and tombstone pruning, each with one timestamp parameter.
+    pub prune: [&'static str; 2],
+}
+
+pub(crate) const POSTGRES: Dialect = Dialect {
+    side: Side::Legacy,
+    quote: '"',
+    numbered_placeholders: true,
+    record_event: "INSERT INTO dbsync_applied_events (event_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING",
+    tombstone: "SELECT row_updated_at, row_source FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
+    drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
+    put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, source) \
+         VALUES ($1, $2, $3, $4, 'sync_service') ON CONFLICT (table_name, row_id) DO UPDATE \
+         SET row_updated_at = EXCLUDED.row_updated_at, row_source = EXCLUDED.row_source, \
+         deleted_at = clock_timestamp(), source = EXCLUDED.source",
+    prune: [
+        "DELETE FROM dbsync_applied_events WHERE applied_at < $1",
+        "DELETE FROM dbsync_tombstones WHERE deleted_at < $1",
+    ],
+};
+
+pub(crate) const MYSQL: Dialect = Dialect {
+    side: Side::Revamp,
+    quote: '`',
+    numbered_placeholders: false,
+    // INSERT IGNORE affects 0 rows for a duplicate even with CLIENT_FOUND_ROWS (which sqlx sets).
+    record_event: "INSERT IGNORE INTO dbsync_applied_events (event_id) VALUES (?)",
+    tombstone: "SELECT row_updated_at, row_source FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
+    drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
+    put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
+         VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), 'sync_service') ON DUPLICATE KEY UPDATE \
+         row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source), \
+         deleted_at = VALUES(deleted_at), source = VALUES(source)",
+    prune: [
+        "DELETE FROM dbsync_applied_events WHERE applied_at < ?",
+        "DELETE FROM dbsync_tombstones WHERE deleted_at < ?",
+    ],
+};
+
+impl Dialect {
+    fn ident(&self, name: &str) -> String {
+        format!("{q}{name}{q}", q = self.quote)
+    }
+
+    /// The n-th (1-based) parameter, cast to the live column type where the dialect is strict about types.
+    fn param(&self, n: usize, cast: Option<&str>) -> String {
+        match (self.numbered_placeholders, cast) {
+            (true, Some(ty)) => format!("${n}::{ty}"),
+            (true, None) => format!("${n}"),
+            (false, _) => "?".to_string(),
+        }
+    }
+
+    /// `SELECT 1 ... WHERE key = ?`.
+    pub fn exists(&self, table: &str, key_column: &str) -> String {
+        format!(
+            "SELECT 1 FROM {} WHERE {} = {}",
+            self.ident(table),
+            self.ident(key_column),
+            self.param(1, None)
+        )
+    }
+
+    /// The row's `updated_at` and `source`, locked until the transaction ends.
+    pub fn lock_version(&self, table: &str, key_column: &str, updated_at_column: &str) -> String {
+        format!(
+            "SELECT {}, source FROM {} WHERE {} = {} FOR UPDATE",
+            self.ident(updated_at_column),
+            self.ident(table),
+            self.ident(key_column),
+            self.param(1, None)
+        )
+    }
+
+    /// INSERT of every column of `op`, parameters in column order.
+    pub fn insert(&self, op: &Upsert, types: &ColumnTypes) -> String {
+        let names: Vec<String> = op.columns.iter().map(|(c, _)| self.ident(c)).collect();
+        let params: Vec<String> = op
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| self.param(i + 1, types.get(&op.table, c)))
+            .collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.ident(&op.table),
+            names.join(", "),
+            params.join(", ")
+        )
+    }
+
+    /// UPDATE of every column of `op`, parameters in column order, then the key.
+    pub fn update(&self, op: &Upsert, types: &ColumnTypes) -> String {
+        let sets: Vec<String> = op
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| {
+                format!(
+                    "{} = {}",
+                    self.ident(c),
+                    self.param(i + 1, types.get(&op.table, c))
+                )
+            })
+            .collect();
+        format!(
+            "UPDATE {} SET {} WHERE {} = {}",
+            self.ident(&op.table),
+            sets.join(", "),
+            self.ident(&op.key_column),
+            self.param(op.columns.len() + 1, None)
+        )
+    }
+
+    /// DELETE by key.
+    pub fn delete(&self, table: &str, key_column: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE {} = {}",
+            self.ident(table),
+            self.ident(key_column),
+            self.param(1, None)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::ConflictPolicy;
+    use crate::row::SqlValue;
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    fn upsert() -> Upsert {
+        Upsert {
+            entity: "user".into(),
+            table: "t".into(),
+            key_column: "id".into(),
+            key: 5,
+            columns: vec![
+                ("id".into(), SqlValue::Int(5)),
+                ("name".into(), SqlValue::Null),
+            ],
+            updated_at_column: "updated_at".into(),
+            updated_at: Utc::now(),
+            conflict: ConflictPolicy::LastWriterWins,
+            parents: vec![],
+            event_id: Uuid::nil(),
+            origin: Side::Legacy,
+        }
+    }
+
+    #[test]
+    fn postgres_numbers_and_casts_parameters() {
+        let mut types = ColumnTypes::default();
+        types.insert("t", "id", "int8");
+        let sql = POSTGRES.update(&upsert(), &types);
+        assert_eq!(
+            sql,
+            r#"UPDATE "t" SET "id" = $1::int8, "name" = $2 WHERE "id" = $3"#
+        );
+        assert_eq!(
+            POSTGRES.insert(&upsert(), &types),
+            r#"INSERT INTO "t" ("id", "name") VALUES ($1::int8, $2)"#
+        );
+    }
+
+    #[test]
+    fn mysql_uses_backticks_and_question_marks() {
+        let types = ColumnTypes::default();
+        assert_eq!(
+            MYSQL.update(&upsert(), &types),
+            "UPDATE `t` SET `id` = ?, `name` = ? WHERE `id` = ?"
+        );
+        assert_eq!(
+            MYSQL.lock_version("t", "id", "updated_at"),
+            "SELECT `updated_at`, source FROM `t` WHERE `id` = ? FOR UPDATE"
+        );
+    }
+}

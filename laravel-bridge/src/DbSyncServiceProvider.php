@@ -1,0 +1,33 @@
+<?php
+
+/**
+ * Describes the package to Laravel: merges config/dbsync.php, publishes it (tag dbsync-config) and registers the
+ * consume:* commands when running in the console. Nothing else happens here.
+ */
+
+declare(strict_types=1);
+
+namespace DbSync\Laravel;
+
+use DbSync\Laravel\Commands\ConsumeLegacyEventsCommand;
+use DbSync\Laravel\Commands\ConsumeRevampEventsCommand;
+use Illuminate\Support\ServiceProvider;
+
+final class DbSyncServiceProvider extends ServiceProvider
+{
+    private const CONFIG = __DIR__ . '/../config/dbsync.php';
+
+    public function register(): void
+    {
+        $this->mergeConfigFrom(self::CONFIG, 'dbsync');
+    }
+
+    public function boot(): void
+    {
+        if (!$this->app->runningInConsole()) {
+            return;
+        }
+        $this->publishes([self::CONFIG => $this->app->configPath('dbsync.php')], 'dbsync-config');
+        $this->commands([ConsumeLegacyEventsCommand::class, ConsumeRevampEventsCommand::class]);
+    }
+}

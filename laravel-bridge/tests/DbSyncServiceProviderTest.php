@@ -1,0 +1,62 @@
+<?php
+
+/**
+ * The service provider: merges config, publishes it under dbsync-config and registers both commands in the console.
+ */
+
+declare(strict_types=1);
+
+namespace DbSync\Laravel\Tests;
+
+use DbSync\Laravel\DbSyncServiceProvider;
+use Illuminate\Config\Repository;
+use Illuminate\Console\Application as Artisan;
+use Illuminate\Events\Dispatcher;
+use Illuminate\Foundation\Application;
+use Illuminate\Support\ServiceProvider;
+use PHPUnit\Framework\TestCase;
+
+final class DbSyncServiceProviderTest extends TestCase
+{
+    private Application $app;
+
+    protected function setUp(): void
+    {
+        $this->app = new Application(sys_get_temp_dir());
+        $this->app->instance('config', new Repository(['dbsync' => ['mapping_path' => '/app/mapping.toml']]));
+        $provider = new DbSyncServiceProvider($this->app);
+        $provider->register();
+        $provider->boot();
+    }
+
+    protected function tearDown(): void
+    {
+        Artisan::forgetBootstrappers();
+    }
+
+    public function testRegisterMergesThePackageConfigUnderTheApps(): void
+    {
+        $config = $this->app['config']->get('dbsync');
+
+        self::assertSame('/app/mapping.toml', $config['mapping_path']);
+        self::assertArrayHasKey('topics', $config['kafka']);
+        self::assertArrayHasKey('batch_size', $config['consumer']);
+    }
+
+    public function testConfigIsPublishedUnderItsTag(): void
+    {
+        $paths = ServiceProvider::pathsToPublish(DbSyncServiceProvider::class, 'dbsync-config');
+
+        self::assertCount(1, $paths);
+        self::assertFileEquals(dirname(__DIR__) . '/config/dbsync.php', (string) array_key_first($paths));
+        self::assertSame($this->app->configPath('dbsync.php'), reset($paths));
+    }
+
+    public function testCommandsAreRegisteredInTheConsole(): void
+    {
+        $artisan = new Artisan($this->app, new Dispatcher($this->app), 'test');
+
+        self::assertTrue($artisan->has('consume:legacy-events'));
+        self::assertTrue($artisan->has('consume:revamp-events'));
+    }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Starts or stops both artisan consumers of the thin Laravel app in the background (what `make demo` leaves
+# running and what the end-to-end tests drive), with pid files under $STATE/run/consumers and logs in $STATE/logs.
+#   usage: testing/scripts/consumers.sh start|stop|restart
+# PHP loads the extension as installed by `make ext`; with DBSYNC_PHP_EXTENSION=/abs/path/libdbsync.so it loads
+# that build instead (the tests use the debug build so they need no release build).
+source "$(dirname "${BASH_SOURCE[0]}")/../stack/lib.sh"
+
+APP="$REPO_ROOT/testing/laravel-app"
+PIDS="$RUN/consumers"
+COMMANDS=(consume:legacy-events consume:revamp-events)
+
+php_command() {
+    if [ -n "${DBSYNC_PHP_EXTENSION:-}" ]; then
+        # A system-wide dbsync (make ext) would clash with the one named here: scan conf.d without it.
+        local scan="$RUN/php-conf.d" ini
+        mkdir -p "$scan"
+        rm -f "$scan"/*.ini
+        for ini in "$(php -r 'echo PHP_CONFIG_FILE_SCAN_DIR;')"/*.ini; do
+            case "$(basename "$ini")" in *dbsync*) ;; *) ln -sf "$ini" "$scan/" ;; esac
+        done
+        echo "env PHP_INI_SCAN_DIR=$scan php -d extension=$DBSYNC_PHP_EXTENSION"
+    else
+        echo php
+    fi
+}
+
+start() {
+    mkdir -p "$PIDS" "$LOGS"
+    "$APP/setup.sh" >/dev/null
+    local command name php
+    php=$(php_command)
+    for command in "${COMMANDS[@]}"; do
+        name=${command#consume:}
+        if pid_alive "$PIDS/$name.pid"; then
+            log "consumer $command: already running (pid $(cat "$PIDS/$name.pid"))"
+            continue
+        fi
+        (cd "$APP" && exec setsid $php artisan "$command" >>"$LOGS/$name.log" 2>&1 </dev/null) &
+        echo $! >"$PIDS/$name.pid"
+        log "consumer $command: started (pid $!, log $LOGS/$name.log)"
+    done
+    # Ready once each has logged its start-up line, or failed fast (bad config, missing extension).
+    for command in "${COMMANDS[@]}"; do
+        name=${command#consume:}
+        wait_until "consumer $command" 30 "$LOGS/$name.log" \
+            bash -c "grep -q 'consumer ready' '$LOGS/$name.log' || ! kill -0 \$(cat '$PIDS/$name.pid')"
+        pid_alive "$PIDS/$name.pid" || { tail -n 20 "$LOGS/$name.log" >&2; die "consumer $command exited"; }
+    done
+}
+
+stop() {
+    local pidfile pid name
+    for pidfile in "$PIDS"/*.pid; do
+        [ -e "$pidfile" ] || continue
+        name=$(basename "$pidfile" .pid)
+        if pid_alive "$pidfile"; then
+            pid=$(cat "$pidfile")
+            kill -TERM "$pid"
+            wait_until "consumer $name to stop" 30 "$LOGS/$name.log" bash -c "! kill -0 $pid"
+            log "consumer $name: stopped ($(tail -n 1 "$LOGS/$name.log"))"
+        fi
+        rm -f "$pidfile"
+    done
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+restart) stop && start ;;
+*) die "usage: $0 start|stop|restart" ;;
+esac
