@@ -1,6 +1,7 @@
 //! The consumer's settings. Built from a JSON object (what PHP passes as an array) with errors naming the field.
 
 use crate::error::ConfigError;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -102,17 +103,7 @@ fn default_conflict_window_ms() -> u64 {
 impl SyncConfig {
     /// Builds and validates a config from a JSON object; the error names the offending field.
     pub fn from_json(value: serde_json::Value) -> Result<Self, ConfigError> {
-        let config: SyncConfig = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let reason = e.into_inner().to_string();
-            // A missing or unknown field is reported at the object itself; serde names it in backticks.
-            let field = if path == "." {
-                reason.split('`').nth(1).unwrap_or("config").to_string()
-            } else {
-                path
-            };
-            ConfigError::Invalid { field, reason }
-        })?;
+        let config: SyncConfig = from_json(value)?;
         config.validate()?;
         Ok(config)
     }
@@ -155,7 +146,22 @@ impl SyncConfig {
     }
 }
 
-fn invalid(field: &str, reason: &str) -> ConfigError {
+/// Deserializes a settings object (a PHP array as JSON); the error names the offending field.
+pub(crate) fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        // A missing or unknown field is reported at the object itself; serde names it in backticks.
+        let field = if path == "." {
+            reason.split('`').nth(1).unwrap_or("config").to_string()
+        } else {
+            path
+        };
+        ConfigError::Invalid { field, reason }
+    })
+}
+
+pub(crate) fn invalid(field: &str, reason: &str) -> ConfigError {
     ConfigError::Invalid {
         field: field.to_string(),
         reason: reason.to_string(),

@@ -8,28 +8,29 @@
 //!
 //! # Order
 //! Messages are queued per partition and applied in offset order, one transaction per batch (README traps 6 and
-//! 9). A child whose parent has not arrived holds back its own partition only, with backoff, until the parent
-//! comes or `parent_wait_ms` runs out (then it is dead-lettered as `parent_missing`).
+//! 9). A child whose parent has not arrived is parked with backoff, holding back only its own row's later changes,
+//! until the parent comes or `parent_wait_ms` runs out (then it is dead-lettered as `parent_missing`).
 //!
 //! # Failures
 //! Decode and mapping errors are dead-lettered at once. A lost database connection is retried without limit
 //! (nothing is dead-lettered during an outage). Other transient database errors are retried `max_retries` times;
 //! then, like constraint violations, the failing message alone is dead-lettered and the rest of its batch applied.
 
+mod batch;
+
 use crate::config::{Direction, SyncConfig};
-use crate::dlq::{DeadLetters, Failure, Origin};
-use crate::error::{reason, Error};
+use crate::dlq::DeadLetters;
+use crate::error::Error;
 use crate::event::Side;
 use crate::mapping::Mapping;
 use crate::metrics::Counters;
-use crate::partition::PartitionQueue;
-use crate::pipeline::{prepare, Prepared};
-use crate::row::RowOp;
-use crate::write::{BatchError, OpOutcome, Target, TargetOptions, WriteError};
-use chrono::{TimeDelta, Utc};
-use rdkafka::consumer::{CommitMode, Consumer as _, ConsumerContext, Rebalance, StreamConsumer};
-use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+use crate::partition::{Item, PartitionQueue};
+use crate::pipeline::prepare;
+use crate::write::{Target, TargetOptions};
+use chrono::TimeDelta;
+use rdkafka::consumer::{Consumer as _, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, ClientContext, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -39,7 +40,7 @@ use tracing::{debug, info, info_span, warn, Instrument};
 /// How long one poll waits for a message before the loop checks its limits and the stop flag.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Backoff cap for retries.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often ledger rows and tombstones past their retention are pruned.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 /// How often a progress line is logged at info level.
@@ -188,6 +189,7 @@ impl Consumer {
         let started = Instant::now();
         let mut last_message = Instant::now();
         let mut last_progress = Instant::now();
+        let mut last_progress_count = 0;
         let mut last_prune: Option<Instant> = None;
         let linger = Duration::from_millis(self.config.batch_linger_ms);
         loop {
@@ -214,7 +216,7 @@ impl Consumer {
             let now = Instant::now();
             let ready: Vec<i32> = queues
                 .iter()
-                .filter(|(_, q)| q.ready(self.config.batch_size, linger, now))
+                .filter(|(_, q)| q.ready(self.config.batch_size, linger, now) || q.parked_due(now))
                 .map(|(p, _)| *p)
                 .collect();
             for partition in ready {
@@ -227,13 +229,16 @@ impl Consumer {
                 if let Some(queue) = queues.get_mut(&partition) {
                     let limit = remaining.map_or(usize::MAX, |r| r as usize);
                     let span = info_span!("batch", partition, topic = %self.config.topic);
-                    self.process(partition, queue, limit, &mut counters)
+                    self.process(partition, queue, limit, linger, &mut counters)
                         .instrument(span)
                         .await;
                 }
             }
             self.pace_partitions(&queues);
-            if last_progress.elapsed() >= PROGRESS_INTERVAL {
+            if last_progress.elapsed() >= PROGRESS_INTERVAL
+                && counters.consumed != last_progress_count
+            {
+                last_progress_count = counters.consumed;
                 info!(
                     consumed = counters.consumed,
                     applied = counters.applied,
@@ -260,10 +265,12 @@ impl Consumer {
         while received < self.config.batch_size {
             match tokio::time::timeout(wait, self.kafka.recv()).await {
                 Ok(Ok(message)) => {
-                    queues
-                        .entry(message.partition())
-                        .or_default()
-                        .push(message.detach());
+                    let prepared =
+                        prepare(message.key(), message.payload(), self.origin, &self.mapping);
+                    queues.entry(message.partition()).or_default().push(Item {
+                        message: message.detach(),
+                        prepared,
+                    });
                     received += 1;
                     wait = Duration::from_millis(1);
                 }
@@ -304,275 +311,5 @@ impl Consumer {
             Ok(removed) => debug!(removed, "pruned the ledger and tombstones"),
             Err(error) => warn!(%error, "could not prune the ledger"),
         }
-    }
-
-    /// Applies one batch from the head of `queue`, dead-letters its poison, commits its offset and advances.
-    async fn process(
-        &self,
-        partition: i32,
-        queue: &mut PartitionQueue,
-        limit: usize,
-        counters: &mut Counters,
-    ) {
-        let take = queue.len().min(self.config.batch_size).min(limit);
-        let messages: Vec<OwnedMessage> = queue.front(take).cloned().collect();
-        let prepared: Vec<Prepared> = messages
-            .iter()
-            .map(|m| prepare(m.key(), m.payload(), self.origin, &self.mapping))
-            .collect();
-        let mut op_message = Vec::new();
-        let mut ops = Vec::new();
-        for (index, item) in prepared.iter().enumerate() {
-            if let Prepared::Apply(op) = item {
-                op_message.push(index);
-                ops.push(op.clone());
-            }
-        }
-        let (done, failed) = self.write(queue, &ops, &op_message, counters).await;
-        let done = done.min(take);
-        // Dead letters before the commit: the offset moves past a message only once it is somewhere safe.
-        let mut committed = done;
-        for (index, message) in messages.iter().enumerate().take(done) {
-            let failure = match (&prepared[index], &failed) {
-                (Prepared::Poison { failure, .. }, _) => Some(failure.clone()),
-                (_, Some((at, failure))) if *at == index => Some(failure.clone()),
-                _ => None,
-            };
-            let entity = entity_of(&prepared[index], &ops, &op_message, index);
-            match failure {
-                Some(failure) => {
-                    if let Err(error) = self.dead_letter(message, &failure).await {
-                        warn!(%error, offset = message.offset(), "dead letter not written; will retry");
-                        queue.fail_head(self.backoff_base(), MAX_BACKOFF, None);
-                        committed = index;
-                        break;
-                    }
-                    counters.dead_lettered += 1;
-                    if let Some(entity) = entity {
-                        counters.per_entity.entry(entity).or_default().dead_lettered += 1;
-                    }
-                }
-                None => {
-                    if let Prepared::Echo { entity } = &prepared[index] {
-                        counters.skipped_echo += 1;
-                        counters
-                            .per_entity
-                            .entry(entity.clone())
-                            .or_default()
-                            .skipped_echo += 1;
-                    }
-                }
-            }
-        }
-        if committed == 0 {
-            return;
-        }
-        let last = &messages[committed - 1];
-        let mut offsets = TopicPartitionList::new();
-        if let Err(error) = offsets.add_partition_offset(
-            &self.config.topic,
-            partition,
-            Offset::Offset(last.offset() + 1),
-        ) {
-            warn!(%error, "could not build the offset list");
-        } else if let Err(error) = self.kafka.commit(&offsets, CommitMode::Sync) {
-            // The writes are committed and in the ledger: a redelivery after a restart is a no-op.
-            warn!(%error, partition, offset = last.offset(), "offset commit failed");
-        }
-        counters.consumed += committed as u64;
-        queue.advance(committed);
-        debug!(partition, messages = committed, "batch committed");
-    }
-
-    /// Writes `ops`; returns how many leading messages are done, and the message (index) to dead-letter with why.
-    async fn write(
-        &self,
-        queue: &mut PartitionQueue,
-        ops: &[RowOp],
-        op_message: &[usize],
-        counters: &mut Counters,
-    ) -> (usize, Option<(usize, Failure)>) {
-        let all = queue.len().min(self.config.batch_size);
-        if ops.is_empty() {
-            return (usize::MAX, None);
-        }
-        match self.target.apply(ops).await {
-            Ok(outcomes) => {
-                count_outcomes(&outcomes, ops, counters);
-                match outcomes.last() {
-                    Some(OpOutcome::ParentMissing(parent)) => {
-                        let at = op_message[outcomes.len() - 1];
-                        if at > 0 {
-                            return (at, None);
-                        }
-                        let waited = queue.retry().map(|r| Utc::now() - r.first_failure);
-                        let budget = TimeDelta::milliseconds(self.config.parent_wait_ms as i64);
-                        if waited.is_some_and(|w| w >= budget) {
-                            let attempts = queue.retry().map_or(1, |r| r.attempts + 1);
-                            let message = format!(
-                                "{} {} references {} {} which did not arrive within {} ms",
-                                ops[outcomes.len() - 1].entity(),
-                                ops[outcomes.len() - 1].key(),
-                                parent.entity,
-                                parent.id,
-                                self.config.parent_wait_ms
-                            );
-                            let failure = self.retried_failure(
-                                queue,
-                                reason::PARENT_MISSING,
-                                "write",
-                                message,
-                                attempts,
-                            );
-                            return (1, Some((0, failure)));
-                        }
-                        queue.fail_head(self.backoff_base(), MAX_BACKOFF, None);
-                        debug!(entity = %parent.entity, id = parent.id, "parent missing; waiting");
-                        (0, None)
-                    }
-                    _ => (all, None),
-                }
-            }
-            Err(BatchError { index, error }) => {
-                let at = op_message.get(index).copied().unwrap_or(0);
-                counters.retried += 1;
-                if error.is_unavailable() || (error.is_transient() && index >= ops.len()) {
-                    warn!(%error, "database unavailable; retrying");
-                    queue.fail_head(self.backoff_base(), MAX_BACKOFF, None);
-                    return (0, None);
-                }
-                if error.is_transient() {
-                    let budget = Some(self.config.max_retries.max(1));
-                    if queue
-                        .fail_head(self.backoff_base(), MAX_BACKOFF, budget)
-                        .is_some()
-                    {
-                        warn!(%error, "transient database error; retrying");
-                        return (0, None);
-                    }
-                }
-                self.isolate(queue, &ops[..index], at, error, counters)
-                    .await
-            }
-        }
-    }
-
-    /// After a permanent failure of the message at `at`: applies what came before it, then dead-letters it.
-    async fn isolate(
-        &self,
-        queue: &mut PartitionQueue,
-        before: &[RowOp],
-        at: usize,
-        error: WriteError,
-        counters: &mut Counters,
-    ) -> (usize, Option<(usize, Failure)>) {
-        if !before.is_empty() {
-            match self.target.apply(before).await {
-                Ok(outcomes) => {
-                    count_outcomes(&outcomes, before, counters);
-                    if matches!(outcomes.last(), Some(OpOutcome::ParentMissing(_))) {
-                        return (0, None);
-                    }
-                }
-                Err(BatchError { error, .. }) => {
-                    warn!(%error, "batch prefix failed; retrying");
-                    queue.fail_head(self.backoff_base(), MAX_BACKOFF, None);
-                    return (0, None);
-                }
-            }
-        }
-        warn!(%error, "dead-lettering a message the database rejects");
-        let attempts = queue.retry().map_or(1, |r| r.attempts);
-        let failure =
-            self.retried_failure(queue, error.reason(), "write", error.to_string(), attempts);
-        (at + 1, Some((at, failure)))
-    }
-
-    fn retried_failure(
-        &self,
-        queue: &PartitionQueue,
-        reason: &'static str,
-        stage: &'static str,
-        message: String,
-        attempts: u32,
-    ) -> Failure {
-        let now = Utc::now();
-        Failure {
-            reason,
-            class_name: "dbsync_core::write::WriteError",
-            message,
-            stage,
-            attempts,
-            first_failure: queue.retry().map_or(now, |r| r.first_failure),
-            last_failure: now,
-        }
-    }
-
-    fn backoff_base(&self) -> Duration {
-        Duration::from_millis(self.config.retry_backoff_ms.max(1))
-    }
-
-    async fn dead_letter(
-        &self,
-        message: &OwnedMessage,
-        failure: &Failure,
-    ) -> Result<(), crate::dlq::DlqError> {
-        let origin = Origin {
-            topic: message.topic(),
-            partition: message.partition(),
-            offset: message.offset(),
-        };
-        warn!(
-            reason = failure.reason,
-            topic = origin.topic,
-            partition = origin.partition,
-            offset = origin.offset,
-            "dead-lettering message"
-        );
-        self.dead_letters
-            .send(message.key(), message.payload(), origin, failure)
-            .await
-    }
-}
-
-fn count_outcomes(outcomes: &[OpOutcome], ops: &[RowOp], counters: &mut Counters) {
-    for (outcome, op) in outcomes.iter().zip(ops) {
-        let entity = counters
-            .per_entity
-            .entry(op.entity().to_string())
-            .or_default();
-        match outcome {
-            OpOutcome::Applied => {
-                counters.applied += 1;
-                entity.applied += 1;
-            }
-            OpOutcome::Duplicate => {
-                counters.duplicates += 1;
-                entity.duplicates += 1;
-            }
-            OpOutcome::ConflictLost | OpOutcome::ParentDeleted(_) => {
-                counters.conflicts_lost += 1;
-                entity.conflicts_lost += 1;
-            }
-            OpOutcome::ParentMissing(_) => {}
-        }
-    }
-}
-
-fn entity_of(
-    prepared: &Prepared,
-    ops: &[RowOp],
-    op_message: &[usize],
-    index: usize,
-) -> Option<String> {
-    match prepared {
-        Prepared::Apply(_) => op_message
-            .iter()
-            .position(|m| *m == index)
-            .and_then(|i| ops.get(i))
-            .map(|op| op.entity().to_string()),
-        Prepared::Echo { entity } => Some(entity.clone()),
-        Prepared::Poison { entity, .. } => entity.clone(),
-        Prepared::Skip { .. } => None,
     }
 }

@@ -67,6 +67,21 @@ pub enum Error {
         /// The brokers asked.
         brokers: String,
     },
+    /// A dead-letter replay received nothing for too long while a partition was short of its end offset.
+    #[error(
+        "dead-letter replay of `{topic}` stalled: nothing received for {waited_secs} s while partition \
+         {partition} had letters below offset {end} (is the broker reachable?)"
+    )]
+    ReplayStalled {
+        /// The dead-letter topic.
+        topic: String,
+        /// A partition not read to its end.
+        partition: i32,
+        /// The end offset it had when the replay started.
+        end: i64,
+        /// How long the replay waited.
+        waited_secs: u64,
+    },
     /// The async runtime could not start.
     #[error("could not start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),

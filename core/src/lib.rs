@@ -18,6 +18,7 @@
 //! - `batch`: groups messages per partition, keeping each key's order.
 //! - `consume`: the pipeline: Kafka in, database out, offsets after commit, DLQ for poison.
 //! - `dlq`: dead-letter records with Kafka Connect's header names.
+//! - [`replay`]: sends dead letters back to the topic they came from, once their cause is fixed.
 //! - [`metrics`]: counters readable through the API.
 //! - [`error`]: the library's error types and dead-letter reasons.
 //! - `timestamp` (private): the timestamp spellings met on the wire.
@@ -35,6 +36,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod partition;
 pub mod pipeline;
+pub mod replay;
 pub mod row;
 #[cfg(test)]
 mod testdata;
@@ -50,6 +52,7 @@ pub use event::{ChangeEvent, Operation, Side};
 pub use filter::is_echo;
 pub use mapping::{ConflictPolicy, Mapping, MappingError};
 pub use metrics::Counters;
+pub use replay::{replay_dead_letters, ReplayOptions, ReplaySummary};
 pub use row::{RowOp, SqlValue};
 pub use transform::{transform, TransformError};
 

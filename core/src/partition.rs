@@ -1,14 +1,35 @@
-//! Per-partition state of the consumer (README traps 6 and 9): the messages received and not yet committed, in
-//! offset order, and the retry state of the message at the head. Each partition advances on its own, so a child
-//! waiting for its parent holds back only its own partition.
+//! Per-partition state of the consumer (README traps 6 and 9): messages received and not yet done, in offset order,
+//! and the ones parked because their row waits for a parent row. Order is kept per row, not per partition: a parked
+//! row holds back only its own later changes; other rows of the partition go on. The committed offset never passes
+//! a message that is not done, so a restart redelivers parked messages (the ledger drops what was already applied).
 
+use crate::pipeline::Prepared;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use chrono::{DateTime, Utc};
-use rdkafka::message::OwnedMessage;
-use std::collections::VecDeque;
+use rdkafka::message::{Message, OwnedMessage};
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-/// Retry state of a partition's head message.
+/// A received message with what the pipeline made of it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The message as received.
+    pub message: OwnedMessage,
+    /// Decoded, filtered and transformed.
+    pub prepared: Prepared,
+}
+
+impl Item {
+    /// The target row this message changes, if it changes one.
+    pub fn row(&self) -> Option<(String, i64)> {
+        match &self.prepared {
+            Prepared::Apply(op) => Some((op.table().to_string(), op.key())),
+            _ => None,
+        }
+    }
+}
+
+/// Retry state: attempts, first failure and when to try next (exponential backoff).
 #[derive(Debug)]
 pub struct Retry {
     /// Attempts so far.
@@ -20,114 +41,214 @@ pub struct Retry {
     backoff: ExponentialBackoff,
 }
 
+impl Retry {
+    fn new(base: Duration, cap: Duration) -> Self {
+        let builder = ExponentialBuilder::default()
+            .with_min_delay(base)
+            .with_max_delay(cap)
+            .with_factor(2.0)
+            .without_max_times();
+        Retry {
+            attempts: 0,
+            first_failure: Utc::now(),
+            not_before: Instant::now(),
+            backoff: builder.build(),
+        }
+    }
+
+    /// Counts a failed attempt and schedules the next.
+    fn failed(&mut self, cap: Duration) {
+        self.attempts += 1;
+        self.not_before = Instant::now() + self.backoff.next().unwrap_or(cap);
+    }
+}
+
+/// A message whose row waits: its own retry state when it is the row's first waiting change, none for the row's
+/// later changes (they follow it).
+#[derive(Debug)]
+pub struct Parked {
+    /// The message.
+    pub item: Item,
+    /// Set on the row's first parked change.
+    pub retry: Option<Retry>,
+}
+
 /// One partition's queue.
 #[derive(Debug, Default)]
 pub struct PartitionQueue {
-    messages: VecDeque<OwnedMessage>,
+    pending: VecDeque<Item>,
+    parked: Vec<Parked>,
     oldest_received: Option<Instant>,
     retry: Option<Retry>,
+    next_offset: Option<i64>,
+    committed: Option<i64>,
 }
 
 impl PartitionQueue {
-    /// Appends a message received from Kafka.
-    pub fn push(&mut self, message: OwnedMessage) {
-        if self.messages.is_empty() {
+    /// Appends a received message.
+    pub fn push(&mut self, item: Item) {
+        if self.pending.is_empty() {
             self.oldest_received = Some(Instant::now());
         }
-        self.messages.push_back(message);
+        self.next_offset = Some(item.message.offset() + 1);
+        self.pending.push_back(item);
     }
 
-    /// Messages waiting.
+    /// Messages not done (pending and parked).
     pub fn len(&self) -> usize {
-        self.messages.len()
+        self.pending.len() + self.parked.len()
     }
 
-    /// Nothing waiting.
+    /// Nothing left to do.
     pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
+        self.pending.is_empty() && self.parked.is_empty()
     }
 
-    /// Whether a batch should be applied now: a full batch, or a partial one that has waited `linger`, and no retry
-    /// pending.
+    /// Whether a pending batch should be applied now: a full batch, or a partial one that waited `linger`, and no
+    /// partition-wide retry pending.
     pub fn ready(&self, batch_size: usize, linger: Duration, now: Instant) -> bool {
-        if self.messages.is_empty() {
+        if self.pending.is_empty() || self.retry.as_ref().is_some_and(|r| now < r.not_before) {
             return false;
         }
-        if let Some(retry) = &self.retry {
-            return now >= retry.not_before;
-        }
-        self.messages.len() >= batch_size
+        self.pending.len() >= batch_size
+            || self.retry.is_some()
             || self
                 .oldest_received
                 .is_some_and(|t| now.duration_since(t) >= linger)
     }
 
-    /// The first `n` messages.
-    pub fn front(&self, n: usize) -> impl Iterator<Item = &OwnedMessage> {
-        self.messages.iter().take(n)
+    /// Takes up to `n` pending messages; those whose row is parked are parked behind it instead.
+    pub fn take_pending(&mut self, n: usize) -> Vec<Item> {
+        let parked_rows: HashSet<(String, i64)> =
+            self.parked.iter().filter_map(|p| p.item.row()).collect();
+        let mut taken = Vec::new();
+        while taken.len() < n {
+            let Some(item) = self.pending.pop_front() else {
+                break;
+            };
+            if item.row().is_some_and(|row| parked_rows.contains(&row)) {
+                self.park_follower(item);
+            } else {
+                taken.push(item);
+            }
+        }
+        taken
     }
 
-    /// Drops the first `n` messages (done and committed); the retry state belonged to the old head.
-    pub fn advance(&mut self, n: usize) {
-        if n == 0 {
-            return;
+    /// Puts messages that were taken but not done back at the front, in order.
+    pub fn requeue(&mut self, items: Vec<Item>) {
+        for item in items.into_iter().rev() {
+            self.pending.push_front(item);
         }
-        self.messages.drain(..n.min(self.messages.len()));
+        if self.oldest_received.is_none() && !self.pending.is_empty() {
+            self.oldest_received = Some(Instant::now());
+        }
+    }
+
+    /// Parks the first waiting change of a row (keeping its retry state if it was parked before).
+    pub fn park(&mut self, item: Item, retry: Option<Retry>, base: Duration, cap: Duration) {
+        let mut retry = retry.unwrap_or_else(|| Retry::new(base, cap));
+        retry.failed(cap);
+        self.insert_parked(Parked {
+            item,
+            retry: Some(retry),
+        });
+    }
+
+    /// Parks a later change of a row that is parked already.
+    pub fn park_follower(&mut self, item: Item) {
+        self.insert_parked(Parked { item, retry: None });
+    }
+
+    fn insert_parked(&mut self, parked: Parked) {
+        let offset = parked.item.message.offset();
+        let at = self
+            .parked
+            .iter()
+            .position(|p| p.item.message.offset() > offset)
+            .unwrap_or(self.parked.len());
+        self.parked.insert(at, parked);
+    }
+
+    /// Whether any parked row is due for another try.
+    pub fn parked_due(&self, now: Instant) -> bool {
+        self.parked
+            .iter()
+            .any(|p| p.retry.as_ref().is_some_and(|r| now >= r.not_before))
+    }
+
+    /// Takes every parked row that is due, each with its followers, in offset order.
+    pub fn take_due_parked(&mut self, now: Instant) -> Vec<Parked> {
+        let due_rows: HashSet<(String, i64)> = self
+            .parked
+            .iter()
+            .filter(|p| p.retry.as_ref().is_some_and(|r| now >= r.not_before))
+            .filter_map(|p| p.item.row())
+            .collect();
+        let (due, rest): (Vec<Parked>, Vec<Parked>) = std::mem::take(&mut self.parked)
+            .into_iter()
+            .partition(|p| p.item.row().is_some_and(|row| due_rows.contains(&row)));
+        self.parked = rest;
+        due
+    }
+
+    /// Records a partition-wide failure (database unavailable, a dead letter not written) and schedules the next
+    /// try. Returns false once `max_attempts` is used up.
+    pub fn fail_partition(
+        &mut self,
+        base: Duration,
+        cap: Duration,
+        max_attempts: Option<u32>,
+    ) -> bool {
+        let retry = self.retry.get_or_insert_with(|| Retry::new(base, cap));
+        retry.failed(cap);
+        max_attempts.is_none_or(|max| retry.attempts < max)
+    }
+
+    /// The partition-wide retry state.
+    pub fn retry(&self) -> Option<&Retry> {
+        self.retry.as_ref()
+    }
+
+    /// Clears the partition-wide retry state after progress.
+    pub fn succeeded(&mut self) {
         self.retry = None;
-        self.oldest_received = if self.messages.is_empty() {
+        self.oldest_received = if self.pending.is_empty() {
             None
         } else {
             Some(Instant::now())
         };
     }
 
-    /// Records a failed attempt of the head message and schedules the next one with exponential backoff
-    /// (`base` doubling up to `cap`). Returns the attempts so far, or None when `max_attempts` is used up.
-    pub fn fail_head(
-        &mut self,
-        base: Duration,
-        cap: Duration,
-        max_attempts: Option<u32>,
-    ) -> Option<&Retry> {
-        let retry = self.retry.get_or_insert_with(|| {
-            let builder = ExponentialBuilder::default()
-                .with_min_delay(base)
-                .with_max_delay(cap)
-                .with_factor(2.0);
-            Retry {
-                attempts: 0,
-                first_failure: Utc::now(),
-                not_before: Instant::now(),
-                backoff: builder.without_max_times().build(),
-            }
-        });
-        retry.attempts += 1;
-        if max_attempts.is_some_and(|max| retry.attempts >= max) {
+    /// The offset to commit if it moved: the first message not done, or past the last one received.
+    pub fn offset_to_commit(&mut self) -> Option<i64> {
+        let first_open = self
+            .pending
+            .iter()
+            .map(|i| i.message.offset())
+            .chain(self.parked.iter().map(|p| p.item.message.offset()))
+            .min();
+        let offset = first_open.or(self.next_offset)?;
+        if self.committed.is_some_and(|c| c >= offset) {
             return None;
         }
-        let delay = retry.backoff.next().unwrap_or(cap);
-        retry.not_before = Instant::now() + delay;
-        Some(retry)
-    }
-
-    /// The head's retry state, if it failed before.
-    pub fn retry(&self) -> Option<&Retry> {
-        self.retry.as_ref()
-    }
-
-    /// Forgets everything (the partition was revoked; its uncommitted messages will be delivered again).
-    pub fn clear(&mut self) {
-        *self = PartitionQueue::default();
+        self.committed = Some(offset);
+        Some(offset)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conflict::Version;
+    use crate::event::Side;
+    use crate::mapping::ConflictPolicy;
+    use crate::row::{Delete, RowOp};
     use rdkafka::message::Timestamp;
+    use uuid::Uuid;
 
-    fn message(offset: i64) -> OwnedMessage {
-        OwnedMessage::new(
+    fn item(offset: i64, row: Option<i64>) -> Item {
+        let message = OwnedMessage::new(
             None,
             None,
             "t".into(),
@@ -135,32 +256,97 @@ mod tests {
             0,
             offset,
             None,
-        )
+        );
+        let prepared = match row {
+            Some(key) => Prepared::Apply(RowOp::Delete(Delete {
+                entity: "user".into(),
+                table: "users".into(),
+                key_column: "id".into(),
+                key,
+                deleted: Version {
+                    updated_at: Utc::now(),
+                    origin: Side::Legacy,
+                },
+                updated_at_column: "updated_at".into(),
+                conflict: ConflictPolicy::LastWriterWins,
+                event_id: Uuid::nil(),
+                origin: Side::Legacy,
+            })),
+            None => Prepared::Skip { reason: "test" },
+        };
+        Item { message, prepared }
     }
+
+    const MS: Duration = Duration::from_millis(1);
 
     #[test]
     fn a_full_batch_is_ready_at_once_and_a_partial_one_after_linger() {
         let mut q = PartitionQueue::default();
-        let now = Instant::now();
-        assert!(!q.ready(2, Duration::from_secs(60), now));
-        q.push(message(0));
+        assert!(!q.ready(2, Duration::from_secs(60), Instant::now()));
+        q.push(item(0, None));
         assert!(!q.ready(2, Duration::from_secs(60), Instant::now()));
         assert!(q.ready(2, Duration::ZERO, Instant::now()));
-        q.push(message(1));
+        q.push(item(1, None));
         assert!(q.ready(2, Duration::from_secs(60), Instant::now()));
     }
 
     #[test]
-    fn a_failed_head_waits_then_gives_up_after_the_budget() {
+    fn a_parked_row_holds_back_its_own_changes_only_and_the_commit() {
         let mut q = PartitionQueue::default();
-        q.push(message(0));
-        let base = Duration::from_secs(10);
-        assert!(q.fail_head(base, base, Some(3)).is_some());
+        for (offset, row) in [(0, Some(1)), (1, Some(2)), (2, Some(1)), (3, Some(3))] {
+            q.push(item(offset, row));
+        }
+        let first = q.take_pending(1);
+        q.park(
+            first.into_iter().next().unwrap(),
+            None,
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        );
+        let next: Vec<i64> = q
+            .take_pending(10)
+            .iter()
+            .map(|i| i.message.offset())
+            .collect();
+        assert_eq!(next, vec![1, 3], "row 1's later change waits behind it");
+        assert_eq!(q.len(), 2);
+        assert_eq!(
+            q.offset_to_commit(),
+            Some(0),
+            "nothing past the parked message is committed"
+        );
+        assert!(!q.parked_due(Instant::now()));
+        let due = q.take_due_parked(Instant::now() + Duration::from_secs(120));
+        assert_eq!(
+            due.iter()
+                .map(|p| p.item.message.offset())
+                .collect::<Vec<_>>(),
+            vec![0, 2]
+        );
+        assert!(due[0].retry.is_some() && due[1].retry.is_none());
+        assert_eq!(q.offset_to_commit(), Some(4));
+        assert_eq!(q.offset_to_commit(), None, "an offset is committed once");
+    }
+
+    #[test]
+    fn requeued_messages_keep_their_order_and_a_partition_retry_waits() {
+        let mut q = PartitionQueue::default();
+        q.push(item(0, None));
+        q.push(item(1, None));
+        let taken = q.take_pending(2);
+        q.requeue(taken);
+        assert!(q.fail_partition(Duration::from_secs(60), Duration::from_secs(60), Some(3)));
         assert!(!q.ready(1, Duration::ZERO, Instant::now()));
-        assert!(q.fail_head(base, base, Some(3)).is_some());
-        assert!(q.fail_head(base, base, Some(3)).is_none());
-        q.advance(1);
+        assert!(q.fail_partition(MS, MS, Some(3)));
+        assert!(!q.fail_partition(MS, MS, Some(3)), "budget of 3 used up");
+        q.succeeded();
         assert!(q.retry().is_none());
-        assert!(q.is_empty());
+        assert_eq!(
+            q.take_pending(5)
+                .iter()
+                .map(|i| i.message.offset())
+                .collect::<Vec<_>>(),
+            vec![0, 1]
+        );
     }
 }

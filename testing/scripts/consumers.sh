@@ -29,22 +29,27 @@ start() {
     mkdir -p "$PIDS" "$LOGS"
     "$APP/setup.sh" >/dev/null
     local command name php
+    declare -A first_line
     php=$(php_command)
     for command in "${COMMANDS[@]}"; do
         name=${command#consume:}
+        touch "$LOGS/$name.log"
+        first_line[$name]=$(($(wc -l <"$LOGS/$name.log") + 1))
         if pid_alive "$PIDS/$name.pid"; then
             log "consumer $command: already running (pid $(cat "$PIDS/$name.pid"))"
+            first_line[$name]=1
             continue
         fi
         (cd "$APP" && exec setsid $php artisan "$command" >>"$LOGS/$name.log" 2>&1 </dev/null) &
         echo $! >"$PIDS/$name.pid"
         log "consumer $command: started (pid $!, log $LOGS/$name.log)"
     done
-    # Ready once each has logged its start-up line, or failed fast (bad config, missing extension).
+    # Ready once each has logged its start-up line (in this run's part of the log), or failed fast (bad config,
+    # missing extension).
     for command in "${COMMANDS[@]}"; do
         name=${command#consume:}
         wait_until "consumer $command" 30 "$LOGS/$name.log" \
-            bash -c "grep -q 'consumer ready' '$LOGS/$name.log' || ! kill -0 \$(cat '$PIDS/$name.pid')"
+            bash -c "tail -n +${first_line[$name]} '$LOGS/$name.log' | grep -q 'consumer ready' || ! kill -0 \$(cat '$PIDS/$name.pid')"
         pid_alive "$PIDS/$name.pid" || { tail -n 20 "$LOGS/$name.log" >&2; die "consumer $command exited"; }
     done
 }

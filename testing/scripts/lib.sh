@@ -55,3 +55,24 @@ row_filter() { echo "((.after // .before).id == $2 and .source.table == \"$1\")"
 
 # Unique tag per run, so tests never depend on what earlier runs left in the topics.
 RUN_TAG="t$(date +%s)$RANDOM"
+
+# expect_query SIDE DESCRIPTION EXPECTED SQL [SECONDS]: polls SQL on SIDE (pg|my) until it prints EXPECTED, within
+# SECONDS (default 5, the sync's promise); passes or fails with what it saw last.
+expect_query() {
+    local side=$1 what=$2 want=$3 sql=$4 seconds=${5:-5} got=""
+    local deadline=$((SECONDS + seconds))
+    while :; do
+        got=$($side "$sql" 2>&1 || true)
+        [ "$got" = "$want" ] && { pass "$what"; return 0; }
+        [ $SECONDS -lt $deadline ] || break
+        sleep 0.2
+    done
+    fail "$what: expected '$want' within ${seconds}s, last saw '$got'"
+}
+
+# Timestamps printed the same way on both sides (UTC, microseconds).
+PG_TS() { echo "to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"; }
+MY_TS() { echo "DATE_FORMAT($1, '%Y-%m-%d %H:%i:%s.%f')"; }
+
+# The consumers must run for the end-to-end tests (idempotent: reuses running ones).
+ensure_consumers() { "$TEST_ROOT/testing/scripts/consumers.sh" start >/dev/null; }

@@ -7,7 +7,7 @@ use crate::write::schema::ColumnTypes;
 use crate::write::store::RowStore;
 use crate::write::{BatchError, OpOutcome, WriteError};
 use crate::Side;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tracing::debug;
 
 /// What the decisions need besides the operation.
@@ -28,24 +28,29 @@ impl Context<'_> {
     }
 }
 
-/// Applies `ops` in order; stops after the first `ParentMissing`.
+/// Applies `ops` in order, one outcome each. Once a row's operation waits for its parent, the row's later
+/// operations are `Blocked` (README trap 6: order is per key).
 pub(crate) async fn apply_all<S: RowStore>(
     store: &mut S,
     context: &Context<'_>,
     ops: &[RowOp],
 ) -> Result<Vec<OpOutcome>, BatchError> {
     let mut outcomes = Vec::with_capacity(ops.len());
+    let mut waiting: HashSet<(&str, i64)> = HashSet::new();
     for (index, op) in ops.iter().enumerate() {
+        if waiting.contains(&(op.table(), op.key())) {
+            outcomes.push(OpOutcome::Blocked);
+            continue;
+        }
         let outcome = match op {
             RowOp::Upsert(upsert) => apply_upsert(store, context, upsert).await,
             RowOp::Delete(delete) => apply_delete(store, context, delete).await,
         }
         .map_err(|error| BatchError { index, error })?;
-        let stop = matches!(outcome, OpOutcome::ParentMissing(_));
-        outcomes.push(outcome);
-        if stop {
-            break;
+        if matches!(outcome, OpOutcome::ParentMissing(_)) {
+            waiting.insert((op.table(), op.key()));
         }
+        outcomes.push(outcome);
     }
     Ok(outcomes)
 }

@@ -30,8 +30,10 @@ pub enum OpOutcome {
     Duplicate,
     /// The target holds a version that wins (or a tombstone that does): nothing written, counted.
     ConflictLost,
-    /// A referenced parent row is not on the target yet: nothing written; retry later (the batch stops here).
+    /// A referenced parent row is not on the target yet: nothing written; retry later.
     ParentMissing(ParentRef),
+    /// An earlier operation on the same row is waiting for its parent: not attempted, so the row's order holds.
+    Blocked,
     /// A referenced parent row was deleted on the target: the child is dropped with it.
     ParentDeleted(ParentRef),
 }
@@ -126,8 +128,8 @@ impl Target {
         self.side
     }
 
-    /// Applies `ops` in order in one transaction and commits. Stops early (committing what came before) at the
-    /// first operation whose parent is missing; that outcome is the last one returned.
+    /// Applies `ops` in order in one transaction and commits; one outcome per operation. An operation whose parent
+    /// is missing is not written, and neither is any later operation on the same row (`Blocked`).
     pub async fn apply(&self, ops: &[RowOp]) -> Result<Vec<OpOutcome>, BatchError> {
         let context = apply::Context {
             side: self.side,

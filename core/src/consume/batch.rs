@@ -1,0 +1,341 @@
+//! One step of one partition: retry the parked rows that are due together with the next pending batch, in one
+//! transaction; settle each message (done, parked, dead-lettered or put back) and commit the partition's offset up
+//! to the first message that is not done.
+
+use super::{Consumer, MAX_BACKOFF};
+use crate::dlq::{DlqError, Failure, Origin};
+use crate::error::reason;
+use crate::metrics::Counters;
+use crate::partition::{Item, PartitionQueue, Retry};
+use crate::pipeline::Prepared;
+use crate::row::RowOp;
+use crate::write::{BatchError, OpOutcome, WriteError};
+use chrono::{TimeDelta, Utc};
+use rdkafka::consumer::{CommitMode, Consumer as _};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use tracing::{debug, warn};
+
+/// A message to settle in this step, with its retry state if it was parked.
+struct Work {
+    item: Item,
+    retry: Option<Retry>,
+}
+
+impl Consumer {
+    /// Runs one step for `partition`: due parked rows plus up to `limit` pending messages.
+    pub(super) async fn process(
+        &self,
+        partition: i32,
+        queue: &mut PartitionQueue,
+        limit: usize,
+        linger: Duration,
+        counters: &mut Counters,
+    ) {
+        let now = Instant::now();
+        let mut work: Vec<Work> = queue
+            .take_due_parked(now)
+            .into_iter()
+            .map(|p| Work {
+                item: p.item,
+                retry: p.retry,
+            })
+            .collect();
+        if queue.ready(self.config.batch_size, linger, now) {
+            let take = self.config.batch_size.min(limit);
+            work.extend(
+                queue
+                    .take_pending(take)
+                    .into_iter()
+                    .map(|item| Work { item, retry: None }),
+            );
+        }
+        if !work.is_empty() {
+            self.settle(queue, work, counters).await;
+        }
+        self.commit(queue, partition);
+    }
+
+    /// Settles `work`: skips and dead letters first, then the row operations in one transaction.
+    async fn settle(&self, queue: &mut PartitionQueue, work: Vec<Work>, counters: &mut Counters) {
+        let mut apply = Vec::new();
+        let mut rest = work.into_iter();
+        while let Some(w) = rest.next() {
+            match &w.item.prepared {
+                Prepared::Apply(_) => apply.push(w),
+                Prepared::Echo { entity } => {
+                    counters.consumed += 1;
+                    counters.skipped_echo += 1;
+                    counters
+                        .per_entity
+                        .entry(entity.clone())
+                        .or_default()
+                        .skipped_echo += 1;
+                }
+                Prepared::Skip { reason } => {
+                    counters.consumed += 1;
+                    debug!(reason, offset = w.item.message.offset(), "nothing to apply");
+                }
+                Prepared::Poison { entity, failure } => {
+                    let (entity, failure) = (entity.clone(), failure.clone());
+                    if self
+                        .dead_letter(&w.item, &failure, entity, counters)
+                        .await
+                        .is_err()
+                    {
+                        let mut back: Vec<Item> = apply.into_iter().map(|w: Work| w.item).collect();
+                        back.push(w.item);
+                        back.extend(rest.map(|w| w.item));
+                        self.put_back(queue, back, None);
+                        return;
+                    }
+                }
+            }
+        }
+        if !apply.is_empty() {
+            self.apply(queue, apply, counters).await;
+        }
+    }
+
+    /// Writes the row operations of `work` in one transaction and settles each by its outcome.
+    async fn apply(&self, queue: &mut PartitionQueue, work: Vec<Work>, counters: &mut Counters) {
+        let ops: Vec<RowOp> = work
+            .iter()
+            .filter_map(|w| match &w.item.prepared {
+                Prepared::Apply(op) => Some(op.clone()),
+                _ => None,
+            })
+            .collect();
+        match self.target.apply(&ops).await {
+            Ok(outcomes) => {
+                queue.succeeded();
+                self.settle_outcomes(queue, work, outcomes, counters).await;
+            }
+            Err(BatchError { index, error }) => {
+                counters.retried += 1;
+                let commit_failed = index >= ops.len();
+                if error.is_unavailable() || (error.is_transient() && commit_failed) {
+                    warn!(%error, "database unavailable; retrying");
+                    self.put_back(queue, work.into_iter().map(|w| w.item).collect(), None);
+                    return;
+                }
+                if error.is_transient() {
+                    let budget = Some(self.config.max_retries.max(1));
+                    let items: Vec<Item> = work.into_iter().map(|w| w.item).collect();
+                    if self.put_back(queue, items.clone(), budget) {
+                        warn!(%error, "transient database error; retrying");
+                        return;
+                    }
+                    // Budget used up: take the batch back and isolate the failing message like a permanent error.
+                    queue.take_pending(items.len());
+                    let work = items
+                        .into_iter()
+                        .map(|item| Work { item, retry: None })
+                        .collect();
+                    return Box::pin(self.isolate(queue, work, index, error, counters)).await;
+                }
+                Box::pin(self.isolate(queue, work, index, error, counters)).await;
+            }
+        }
+    }
+
+    /// After the operation at `index` failed for good: applies what came before it, dead-letters it, and puts what
+    /// came after it back to be tried again.
+    async fn isolate(
+        &self,
+        queue: &mut PartitionQueue,
+        mut work: Vec<Work>,
+        index: usize,
+        error: WriteError,
+        counters: &mut Counters,
+    ) {
+        let after = work.split_off((index + 1).min(work.len()));
+        let failed = work.pop();
+        if !work.is_empty() {
+            Box::pin(self.apply(queue, work, counters)).await;
+        }
+        if let Some(failed) = failed {
+            warn!(%error, offset = failed.item.message.offset(), "the database rejects this message");
+            let failure = write_failure(
+                error.reason(),
+                error.to_string(),
+                failed.retry.as_ref().or(queue.retry()),
+            );
+            let entity = entity_of(&failed.item);
+            if self
+                .dead_letter(&failed.item, &failure, entity, counters)
+                .await
+                .is_err()
+            {
+                let mut back = vec![failed.item];
+                back.extend(after.into_iter().map(|w| w.item));
+                self.put_back(queue, back, None);
+                return;
+            }
+        }
+        queue.succeeded();
+        queue.requeue(after.into_iter().map(|w| w.item).collect());
+    }
+
+    async fn settle_outcomes(
+        &self,
+        queue: &mut PartitionQueue,
+        work: Vec<Work>,
+        outcomes: Vec<OpOutcome>,
+        counters: &mut Counters,
+    ) {
+        let budget = TimeDelta::milliseconds(self.config.parent_wait_ms as i64);
+        let mut given_up: HashSet<(String, i64)> = HashSet::new();
+        let mut requeue = Vec::new();
+        for (w, outcome) in work.into_iter().zip(outcomes) {
+            let entity = entity_of(&w.item).unwrap_or_default();
+            let tally = counters.per_entity.entry(entity.clone()).or_default();
+            match outcome {
+                OpOutcome::Applied => {
+                    counters.applied += 1;
+                    tally.applied += 1;
+                }
+                OpOutcome::Duplicate => {
+                    counters.duplicates += 1;
+                    tally.duplicates += 1;
+                }
+                OpOutcome::ConflictLost | OpOutcome::ParentDeleted(_) => {
+                    counters.conflicts_lost += 1;
+                    tally.conflicts_lost += 1;
+                }
+                OpOutcome::ParentMissing(parent) => {
+                    let waited = w.retry.as_ref().map(|r| Utc::now() - r.first_failure);
+                    if waited.is_some_and(|waited| waited >= budget) {
+                        let message = format!(
+                            "{entity} {} references {} {} which did not arrive within {} ms",
+                            w.item.row().map_or(0, |(_, key)| key),
+                            parent.entity,
+                            parent.id,
+                            self.config.parent_wait_ms
+                        );
+                        let mut failure =
+                            write_failure(reason::PARENT_MISSING, message, w.retry.as_ref());
+                        failure.attempts += 1;
+                        if let Some(row) = w.item.row() {
+                            given_up.insert(row);
+                        }
+                        if self
+                            .dead_letter(&w.item, &failure, Some(entity), counters)
+                            .await
+                            .is_err()
+                        {
+                            requeue.push(w.item);
+                        }
+                    } else {
+                        debug!(entity = %parent.entity, id = parent.id, "parent missing; parked");
+                        queue.park(w.item, w.retry, self.backoff_base(), MAX_BACKOFF);
+                    }
+                    continue;
+                }
+                OpOutcome::Blocked => {
+                    // Behind a row that waits: wait with it, or go again if that row was just given up on.
+                    if w.item.row().is_some_and(|row| given_up.contains(&row)) {
+                        requeue.push(w.item);
+                    } else {
+                        queue.park_follower(w.item);
+                    }
+                    continue;
+                }
+            }
+            counters.consumed += 1;
+        }
+        queue.requeue(requeue);
+    }
+
+    /// Puts items back to be tried again after backoff; false once `budget` attempts are used up.
+    fn put_back(
+        &self,
+        queue: &mut PartitionQueue,
+        mut items: Vec<Item>,
+        budget: Option<u32>,
+    ) -> bool {
+        items.sort_by_key(|i| i.message.offset());
+        queue.requeue(items);
+        queue.fail_partition(self.backoff_base(), MAX_BACKOFF, budget)
+    }
+
+    fn commit(&self, queue: &mut PartitionQueue, partition: i32) {
+        let Some(offset) = queue.offset_to_commit() else {
+            return;
+        };
+        let mut offsets = TopicPartitionList::new();
+        let result = offsets
+            .add_partition_offset(&self.config.topic, partition, Offset::Offset(offset))
+            .and_then(|()| self.kafka.commit(&offsets, CommitMode::Sync));
+        if let Err(error) = result {
+            // The writes are committed and in the ledger: a redelivery after a restart is a no-op.
+            warn!(%error, partition, offset, "offset commit failed");
+        }
+    }
+
+    fn backoff_base(&self) -> Duration {
+        Duration::from_millis(self.config.retry_backoff_ms.max(1))
+    }
+
+    /// Sends `item` to the dead-letter topic; counts it as done when the broker acknowledged it.
+    async fn dead_letter(
+        &self,
+        item: &Item,
+        failure: &Failure,
+        entity: Option<String>,
+        counters: &mut Counters,
+    ) -> Result<(), DlqError> {
+        let message = &item.message;
+        let origin = Origin {
+            topic: message.topic(),
+            partition: message.partition(),
+            offset: message.offset(),
+        };
+        warn!(
+            reason = failure.reason,
+            topic = origin.topic,
+            partition = origin.partition,
+            offset = origin.offset,
+            "dead-lettering message"
+        );
+        let sent = self
+            .dead_letters
+            .send(message.key(), message.payload(), origin, failure)
+            .await;
+        match &sent {
+            Ok(()) => {
+                counters.consumed += 1;
+                counters.dead_lettered += 1;
+                if let Some(entity) = entity {
+                    counters.per_entity.entry(entity).or_default().dead_lettered += 1;
+                }
+            }
+            Err(error) => warn!(%error, "dead letter not written; will retry"),
+        }
+        sent
+    }
+}
+
+fn entity_of(item: &Item) -> Option<String> {
+    match &item.prepared {
+        Prepared::Apply(op) => Some(op.entity().to_string()),
+        Prepared::Echo { entity } => Some(entity.clone()),
+        Prepared::Poison { entity, .. } => entity.clone(),
+        Prepared::Skip { .. } => None,
+    }
+}
+
+fn write_failure(reason: &'static str, message: String, retry: Option<&Retry>) -> Failure {
+    let now = Utc::now();
+    Failure {
+        reason,
+        class_name: "dbsync_core::write::WriteError",
+        message,
+        stage: "write",
+        attempts: retry.map_or(1, |r| r.attempts.max(1)),
+        first_failure: retry.map_or(now, |r| r.first_failure),
+        last_failure: now,
+    }
+}

@@ -1,0 +1,461 @@
+//! Dead-letter replay (README trap 8): sends dead letters back to the topic they came from, so the consumers try
+//! them again once the cause is fixed (a mapping entry added, a parent row created).
+//!
+//! # Guarantee
+//! At-least-once, like the consumers. The replay reads with its own consumer group, auto-commit off, and commits a
+//! dead letter's offset only after the broker acknowledged the re-produced message; a crash in between sends that
+//! message again, which the consumers' ledger turns into a no-op. Partitions are assigned, not subscribed: run one
+//! replay per group at a time.
+//!
+//! # What is read
+//! From the group's committed offset (the earliest retained one for a new group) up to the end offsets as they
+//! were when the replay started, so it terminates even while the consumers dead-letter replayed messages again.
+//!
+//! # What is sent
+//! The original key and value, to `__connect.errors.topic`, into `__connect.errors.partition` while that topic
+//! still has it (a key stays beside its other events; otherwise murmur2, Kafka's own key partitioner, chooses),
+//! with one header, `dbsync.replayed_from` = `<dead-letter topic>/<partition>/<offset>`. A letter without
+//! `__connect.errors.topic` is skipped with a warning and committed past: there is nowhere to send it.
+//!
+//! A reason filter never moves the group past a letter it leaves out: commits stop at the first left-out letter
+//! of each partition, so a later replay (with another filter or none) still finds it. Letters after it that were
+//! replayed are replayed again by that later run, which the ledger makes harmless.
+
+mod letter;
+
+pub use letter::{NO_REASON, REPLAYED_FROM_HEADER};
+
+use crate::config::{from_json, invalid, DEFAULT_DLQ_TOPIC};
+use crate::error::{ConfigError, Error};
+use letter::{replayed_from, Action, Letter};
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+/// Default consumer group of the replay: the bridge passes `<group_prefix>-dlq-replay`, this is that for `dbsync`.
+pub const DEFAULT_GROUP_ID: &str = "dbsync-dlq-replay";
+/// How long the replay waits for the next dead letter before it gives up: the letters exist (they are below the
+/// end offsets), so this long without one means the broker is unreachable.
+const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Budget for metadata, watermark and committed-offset requests.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a re-produced message may wait in a full producer queue (delivery has its own timeout).
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What one replay reads and where it may send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayOptions {
+    /// Kafka bootstrap servers, e.g. `127.0.0.1:9092`.
+    pub brokers: String,
+    /// The dead-letter topic to read.
+    #[serde(default = "default_dlq_topic")]
+    pub dlq_topic: String,
+    /// The replay's consumer group (its committed offsets say which letters were replayed already).
+    #[serde(default = "default_group_id")]
+    pub group_id: String,
+    /// Only letters whose `dbsync.reason` is one of these (empty: all). [`NO_REASON`] selects letters without one.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// Count only: produce nothing, commit nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Stop after reading this many letters.
+    #[serde(default)]
+    pub max_messages: Option<u64>,
+}
+
+fn default_dlq_topic() -> String {
+    DEFAULT_DLQ_TOPIC.to_string()
+}
+fn default_group_id() -> String {
+    DEFAULT_GROUP_ID.to_string()
+}
+
+impl ReplayOptions {
+    /// Every default, for `brokers`.
+    pub fn new(brokers: impl Into<String>) -> Self {
+        ReplayOptions {
+            brokers: brokers.into(),
+            dlq_topic: default_dlq_topic(),
+            group_id: default_group_id(),
+            reasons: Vec::new(),
+            dry_run: false,
+            max_messages: None,
+        }
+    }
+
+    /// Builds and validates options from a JSON object (what PHP passes as an array); errors name the field.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, ConfigError> {
+        let options: ReplayOptions = from_json(value)?;
+        options.validate()?;
+        Ok(options)
+    }
+
+    /// Checks what serde cannot: empty names.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("brokers", &self.brokers),
+            ("dlq_topic", &self.dlq_topic),
+            ("group_id", &self.group_id),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::Missing { field });
+            }
+        }
+        if self.reasons.iter().any(|r| r.trim().is_empty()) {
+            return Err(invalid("reasons", "must not contain an empty reason"));
+        }
+        Ok(())
+    }
+}
+
+/// What one replay did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReplaySummary {
+    /// Dead letters read.
+    pub read: u64,
+    /// Letters re-produced (with `dry_run`: that would have been).
+    pub replayed: u64,
+    /// Letters not re-produced: left out by the reason filter, or without a topic to go back to.
+    pub skipped: u64,
+    /// Letters read, per `dbsync.reason`.
+    pub reasons: BTreeMap<String, u64>,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
+
+/// Replays the dead letters `options` select; blocks until the end offsets seen at the start are reached.
+pub fn replay_dead_letters(options: ReplayOptions) -> Result<ReplaySummary, Error> {
+    options.validate()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    // rdkafka's stream consumer and future producer start their timers inside the runtime's context.
+    let _context = runtime.enter();
+    let mut replay = Replay::connect(options)?;
+    runtime.block_on(replay.run())
+}
+
+fn kafka(context: impl Into<String>) -> impl FnOnce(KafkaError) -> Error {
+    let context = context.into();
+    move |source| Error::Kafka { context, source }
+}
+
+/// One replay's clients and progress.
+struct Replay {
+    options: ReplayOptions,
+    consumer: StreamConsumer,
+    producer: Option<FutureProducer>,
+    /// Partitions still to read, with the end offset each had at the start.
+    pending: BTreeMap<i32, i64>,
+    /// Partitions with a left-out letter: no more commits for them in this run.
+    held: BTreeSet<i32>,
+    /// Partition counts of the topics sent to, looked up once each.
+    targets: HashMap<String, usize>,
+}
+
+impl Replay {
+    /// Finds each partition's range (committed or earliest offset up to today's end) and assigns those not done.
+    fn connect(options: ReplayOptions) -> Result<Self, Error> {
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &options.brokers)
+            .set("group.id", &options.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "true")
+            .create()
+            .map_err(kafka("creating the dead-letter consumer"))?;
+        let topic = options.dlq_topic.as_str();
+        let partitions = partition_count(&consumer, topic)?.ok_or_else(|| Error::TopicMissing {
+            topic: topic.to_string(),
+            brokers: options.brokers.clone(),
+        })?;
+        let mut all = TopicPartitionList::new();
+        for partition in 0..partitions as i32 {
+            all.add_partition(topic, partition);
+        }
+        let committed = consumer
+            .committed_offsets(all, REQUEST_TIMEOUT)
+            .map_err(kafka("reading the replay group's committed offsets"))?;
+        let mut pending = BTreeMap::new();
+        let mut assignment = TopicPartitionList::new();
+        for element in committed.elements() {
+            let partition = element.partition();
+            let (low, high) = consumer
+                .fetch_watermarks(topic, partition, REQUEST_TIMEOUT)
+                .map_err(kafka(format!("reading the offsets of {topic}/{partition}")))?;
+            let start = match element.offset() {
+                Offset::Offset(committed) => committed.max(low),
+                _ => low,
+            };
+            if start < high {
+                pending.insert(partition, high);
+                assignment
+                    .add_partition_offset(topic, partition, Offset::Offset(start))
+                    .map_err(kafka("building the assignment"))?;
+            }
+        }
+        if assignment.count() > 0 {
+            consumer
+                .assign(&assignment)
+                .map_err(kafka("assigning the dead-letter partitions"))?;
+        }
+        let producer = if options.dry_run {
+            None
+        } else {
+            let producer = ClientConfig::new()
+                .set("bootstrap.servers", &options.brokers)
+                .set("enable.idempotence", "true")
+                .set("partitioner", "murmur2_random")
+                .set("message.timeout.ms", "30000")
+                .create()
+                .map_err(kafka("creating the replay producer"))?;
+            Some(producer)
+        };
+        Ok(Replay {
+            options,
+            consumer,
+            producer,
+            pending,
+            held: BTreeSet::new(),
+            targets: HashMap::new(),
+        })
+    }
+
+    async fn run(&mut self) -> Result<ReplaySummary, Error> {
+        let mut summary = ReplaySummary {
+            dry_run: self.options.dry_run,
+            ..ReplaySummary::default()
+        };
+        let mut last_progress = Instant::now();
+        while !self.pending.is_empty() && self.options.max_messages.is_none_or(|m| summary.read < m)
+        {
+            let wait = STALL_TIMEOUT.saturating_sub(last_progress.elapsed());
+            let message = match tokio::time::timeout(wait, self.consumer.recv()).await {
+                Err(_) => return Err(self.stalled()),
+                Ok(Err(KafkaError::PartitionEOF(partition))) => {
+                    self.pending.remove(&partition);
+                    continue;
+                }
+                Ok(Err(error)) => {
+                    // librdkafka reconnects by itself; the stall timeout bounds how long it may try.
+                    warn!(%error, "kafka error while reading dead letters");
+                    continue;
+                }
+                Ok(Ok(message)) => message.detach(),
+            };
+            let partition = message.partition();
+            let Some(&end) = self.pending.get(&partition) else {
+                continue;
+            };
+            if message.offset() >= end {
+                self.pending.remove(&partition);
+                continue;
+            }
+            last_progress = Instant::now();
+            self.handle(&message, &mut summary).await?;
+            if message.offset() + 1 >= end {
+                self.pending.remove(&partition);
+            }
+        }
+        info!(
+            read = summary.read,
+            replayed = summary.replayed,
+            skipped = summary.skipped,
+            dry_run = summary.dry_run,
+            "dead-letter replay finished"
+        );
+        Ok(summary)
+    }
+
+    async fn handle(
+        &mut self,
+        message: &OwnedMessage,
+        summary: &mut ReplaySummary,
+    ) -> Result<(), Error> {
+        let letter = Letter::from_headers(
+            message
+                .headers()
+                .into_iter()
+                .flat_map(|headers| headers.iter())
+                .map(|header| (header.key, header.value)),
+        );
+        let from = replayed_from(
+            &self.options.dlq_topic,
+            message.partition(),
+            message.offset(),
+        );
+        summary.read += 1;
+        *summary.reasons.entry(letter.reason.clone()).or_default() += 1;
+        match letter.action(&self.options.reasons) {
+            Action::LeftOut => {
+                summary.skipped += 1;
+                self.held.insert(message.partition());
+            }
+            Action::NoTarget => {
+                warn!(letter = %from, reason = %letter.reason, "dead letter names no topic to go back to; skipped");
+                summary.skipped += 1;
+                self.commit(message)?;
+            }
+            Action::Replay { topic } => {
+                if !self.options.dry_run {
+                    let partition = self.partition_for(&topic, &letter)?;
+                    self.send(message, &topic, partition, &from).await?;
+                    self.commit(message)?;
+                }
+                summary.replayed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The partition to send to, after checking the topic exists (the broker may create topics on first use,
+    /// which would swallow a replay to a misspelt or retired topic).
+    fn partition_for(&mut self, topic: &str, letter: &Letter) -> Result<Option<i32>, Error> {
+        let count = match self.targets.get(topic) {
+            Some(count) => *count,
+            None => {
+                let count =
+                    partition_count(&self.consumer, topic)?.ok_or_else(|| Error::TopicMissing {
+                        topic: topic.to_string(),
+                        brokers: self.options.brokers.clone(),
+                    })?;
+                self.targets.insert(topic.to_string(), count);
+                count
+            }
+        };
+        Ok(letter.partition_within(count))
+    }
+
+    /// Sends the letter's key and value with only the `dbsync.replayed_from` header and waits for the
+    /// acknowledgement.
+    async fn send(
+        &self,
+        message: &OwnedMessage,
+        topic: &str,
+        partition: Option<i32>,
+        from: &str,
+    ) -> Result<(), Error> {
+        // No producer is created for a dry run.
+        let Some(producer) = &self.producer else {
+            return Ok(());
+        };
+        let headers = OwnedHeaders::new().insert(Header {
+            key: REPLAYED_FROM_HEADER,
+            value: Some(from.as_bytes()),
+        });
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
+        if let Some(key) = message.key() {
+            record = record.key(key);
+        }
+        if let Some(value) = message.payload() {
+            record = record.payload(value);
+        }
+        if let Some(partition) = partition {
+            record = record.partition(partition);
+        }
+        producer
+            .send(record, QUEUE_TIMEOUT)
+            .await
+            .map(|_| ())
+            .map_err(|(source, _)| Error::Kafka {
+                context: format!("re-producing {from} to `{topic}`"),
+                source,
+            })
+    }
+
+    fn commit(&self, message: &OwnedMessage) -> Result<(), Error> {
+        if self.options.dry_run || self.held.contains(&message.partition()) {
+            return Ok(());
+        }
+        let mut offsets = TopicPartitionList::new();
+        let (topic, partition, next) = (message.topic(), message.partition(), message.offset() + 1);
+        let context = format!("committing {topic}/{partition} at offset {next}");
+        offsets
+            .add_partition_offset(topic, partition, Offset::Offset(next))
+            .map_err(kafka(context.clone()))?;
+        self.consumer
+            .commit(&offsets, CommitMode::Sync)
+            .map_err(kafka(context))
+    }
+
+    fn stalled(&self) -> Error {
+        let (partition, end) = self.pending.iter().next().map_or((0, 0), |(p, e)| (*p, *e));
+        Error::ReplayStalled {
+            topic: self.options.dlq_topic.clone(),
+            partition,
+            end,
+            waited_secs: STALL_TIMEOUT.as_secs(),
+        }
+    }
+}
+
+/// The topic's partition count, or `None` when the broker does not know the topic.
+fn partition_count(consumer: &StreamConsumer, topic: &str) -> Result<Option<usize>, Error> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
+        .map_err(kafka(format!("reading the metadata of `{topic}`")))?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+        .map(|t| t.partitions().len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn options_default_everything_but_the_brokers() {
+        let options = ReplayOptions::from_json(json!({"brokers": "127.0.0.1:9092"})).unwrap();
+        assert_eq!(options.dlq_topic, "sync.dlq");
+        assert_eq!(options.group_id, "dbsync-dlq-replay");
+        assert!(options.reasons.is_empty() && !options.dry_run);
+        assert_eq!(options.max_messages, None);
+    }
+
+    #[test]
+    fn option_errors_name_the_field() {
+        let field = |value| match ReplayOptions::from_json(value).unwrap_err() {
+            ConfigError::Missing { field } => field.to_string(),
+            ConfigError::Invalid { field, .. } => field,
+        };
+        assert_eq!(field(json!({})), "brokers");
+        assert_eq!(field(json!({"brokers": "b", "group_id": " "})), "group_id");
+        assert_eq!(
+            field(json!({"brokers": "b", "reasons": ["malformed", ""]})),
+            "reasons"
+        );
+        assert_eq!(
+            field(json!({"brokers": "b", "max_messages": -1})),
+            "max_messages"
+        );
+        assert_eq!(field(json!({"brokers": "b", "dryrun": true})), "dryrun");
+    }
+
+    #[test]
+    fn summary_serializes_with_stable_names() {
+        let summary = ReplaySummary {
+            read: 3,
+            replayed: 2,
+            skipped: 1,
+            reasons: BTreeMap::from([("malformed".to_string(), 3)]),
+            dry_run: false,
+        };
+        assert_eq!(
+            serde_json::to_value(summary).unwrap(),
+            json!({"read": 3, "replayed": 2, "skipped": 1, "reasons": {"malformed": 3}, "dry_run": false})
+        );
+    }
+}
