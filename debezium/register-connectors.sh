@@ -2,8 +2,10 @@
 # Registers (or updates) the Debezium connectors through the Kafka Connect REST API and waits until each one and
 # its task run. Idempotent: PUT /connectors/<name>/config creates or replaces.
 #   usage: debezium/register-connectors.sh [connector.json ...]   (default: both files in debezium/)
-# Env: DBSYNC_CONNECT_URL (default http://127.0.0.1:8083). Secrets stay out of the files: they say ${env:NAME}
-# and the Connect worker resolves them from its own environment.
+# Env: DBSYNC_CONNECT_URL (default http://127.0.0.1:8083); DBSYNC_REVAMP_FLAVOR=mysql registers the revamp side
+# with Debezium's MySQL connector (MySQL 8, as in docker-compose.yml) instead of the MariaDB one; the other keys
+# are the same. Secrets stay out of the files: they say ${env:NAME} and the Connect worker resolves them from its
+# own environment.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 url=${DBSYNC_CONNECT_URL:-http://127.0.0.1:8083}
@@ -36,6 +38,10 @@ running() {
 for file in "${files[@]}"; do
     name=$(jq -r .name "$file")
     body=$(jq -c .config "$file")
+    if [ "${DBSYNC_REVAMP_FLAVOR:-mariadb}" = mysql ]; then
+        body=$(jq -c 'if .["connector.class"] == "io.debezium.connector.mariadb.MariaDbConnector"
+                      then .["connector.class"] = "io.debezium.connector.mysql.MySqlConnector" else . end' <<<"$body")
+    fi
     if [ "$(curl -sf "$url/connectors/$name/config" | jq -cS 'del(.name)' 2>/dev/null)" = "$(jq -cS 'del(.name)' <<<"$body")" ]; then
         echo "register-connectors: $name unchanged"
     else

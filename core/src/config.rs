@@ -64,7 +64,9 @@ pub struct SyncConfig {
     /// First retry backoff in milliseconds (doubles per attempt).
     #[serde(default = "default_retry_backoff_ms")]
     pub retry_backoff_ms: u64,
-    /// How long a child waits for its parent row, in milliseconds, before it is dead-lettered.
+    /// How long a change waits for another row, in milliseconds, before it is dead-lettered: a child for its parent
+    /// (`parent_missing`), or a row whose unique key is still held by a row whose delete or rename is on its way
+    /// (`constraint_violation`).
     #[serde(default = "default_parent_wait_ms")]
     pub parent_wait_ms: u64,
     /// Age in hours at which ledger rows and tombstones are pruned (keep it above the topics' retention).

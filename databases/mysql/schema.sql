@@ -85,8 +85,7 @@ CREATE TABLE IF NOT EXISTS dbsync_applied_events (
 ) ENGINE=InnoDB;
 
 -- Deletes travel as tombstones (see databases/postgres/schema.sql for why): AFTER DELETE on every synced table
--- records who deleted and the deleted row's version. InnoDB runs no triggers for ON DELETE CASCADE, which is fine:
--- the other side cascades on its own, and a tombstoned parent stops its children from coming back.
+-- records who deleted and the deleted row's version.
 CREATE TABLE IF NOT EXISTS dbsync_tombstones (
     table_name      VARCHAR(64)  NOT NULL,
     row_id          BIGINT       NOT NULL,
@@ -115,3 +114,17 @@ CREATE TRIGGER revamp_post_likes_tombstone AFTER DELETE ON revamp_post_likes FOR
     VALUES ('revamp_post_likes', OLD.id, OLD.updated_at, OLD.source, UTC_TIMESTAMP(6), IFNULL(@dbsync_origin, 'revamp'))
     ON DUPLICATE KEY UPDATE row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source),
         deleted_at = VALUES(deleted_at), source = VALUES(source);
+
+-- InnoDB runs no triggers for ON DELETE CASCADE, so a cascaded child would leave no tombstone and a late change of
+-- it from the other side would wait for a parent that never comes. These BEFORE DELETE triggers delete the
+-- children first, as ordinary deletes that fire the children's own triggers; the foreign keys' CASCADE then finds
+-- nothing left (and still guards anything deleted outside these triggers).
+DROP TRIGGER IF EXISTS revamp_users_cascade;
+CREATE TRIGGER revamp_users_cascade BEFORE DELETE ON revamp_users FOR EACH ROW
+    DELETE FROM revamp_posts WHERE user_id = OLD.id;
+DROP TRIGGER IF EXISTS revamp_posts_cascade;
+CREATE TRIGGER revamp_posts_cascade BEFORE DELETE ON revamp_posts FOR EACH ROW
+    DELETE FROM revamp_post_likes WHERE post_id = OLD.id;
+DROP TRIGGER IF EXISTS revamp_users_cascade_likes;
+CREATE TRIGGER revamp_users_cascade_likes BEFORE DELETE ON revamp_users FOR EACH ROW
+    DELETE FROM revamp_post_likes WHERE user_id = OLD.id;

@@ -1,7 +1,7 @@
 <?php
 
 /**
- * dbsync: settings of the consume:legacy-events and consume:revamp-events commands.
+ * dbsync: settings of the consume:legacy-events, consume:revamp-events and dbsync:replay-dlq commands.
  *
  * Every value comes from a DBSYNC_* environment variable (the repository's stack.env documents them with their
  * development values). Publish with `php artisan vendor:publish --tag=dbsync-config`. The extension validates the
@@ -12,7 +12,7 @@ return [
     'kafka' => [
         // Bootstrap servers, comma-separated.
         'brokers' => env('DBSYNC_BROKERS', '127.0.0.1:9092'),
-        // Consumer groups are "<prefix>-legacy-to-revamp" and "<prefix>-revamp-to-legacy".
+        // Consumer groups are "<prefix>-legacy-to-revamp", "<prefix>-revamp-to-legacy" and "<prefix>-dlq-replay".
         'group_prefix' => env('DBSYNC_GROUP_PREFIX', 'dbsync'),
         'topics' => [
             'legacy' => env('DBSYNC_LEGACY_TOPIC', 'legacy.events'),
@@ -35,5 +35,11 @@ return [
         'batch_linger_ms' => env('DBSYNC_BATCH_LINGER_MS', 50),
         'max_retries' => env('DBSYNC_MAX_RETRIES', 5),
         'retry_backoff_ms' => env('DBSYNC_RETRY_BACKOFF_MS', 200),
+        // How long a child row waits for its parent before it is dead-lettered as parent_missing.
+        'parent_wait_ms' => env('DBSYNC_PARENT_WAIT_MS', 30000),
+        // Age at which ledger rows and tombstones are pruned; keep it above the topics' retention.
+        'ledger_retention_hours' => env('DBSYNC_LEDGER_RETENTION_HOURS', 336),
+        // For legacy_wins / revamp_wins entities: how much newer the other side's edit must be to win anyway.
+        'conflict_window_ms' => env('DBSYNC_CONFLICT_WINDOW_MS', 1000),
     ],
 ];

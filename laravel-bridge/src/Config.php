@@ -1,8 +1,9 @@
 <?php
 
 /**
- * The dbsync settings read once from config('dbsync') into a typed object, and the array the extension's
- * DbSync\Consumer expects for each direction. Maps names only: the extension validates values.
+ * The dbsync settings read once from config('dbsync') into a typed object, and the arrays the extension expects:
+ * DbSync\Consumer's for each direction, DbSync\replayDeadLetters()'s. Maps names only: the extension validates
+ * values.
  */
 
 declare(strict_types=1);
@@ -25,7 +26,15 @@ final class Config
         ],
         'databases' => ['legacy_dsn' => null, 'revamp_dsn' => null],
         'mapping_path' => null,
-        'consumer' => ['batch_size' => 500, 'batch_linger_ms' => 50, 'max_retries' => 5, 'retry_backoff_ms' => 200],
+        'consumer' => [
+            'batch_size' => 500,
+            'batch_linger_ms' => 50,
+            'max_retries' => 5,
+            'retry_backoff_ms' => 200,
+            'parent_wait_ms' => 30000,
+            'ledger_retention_hours' => 336,
+            'conflict_window_ms' => 1000,
+        ],
     ];
 
     /** The environment variable behind each key, for messages that say what to set. */
@@ -42,6 +51,9 @@ final class Config
         'consumer.batch_linger_ms' => 'DBSYNC_BATCH_LINGER_MS',
         'consumer.max_retries' => 'DBSYNC_MAX_RETRIES',
         'consumer.retry_backoff_ms' => 'DBSYNC_RETRY_BACKOFF_MS',
+        'consumer.parent_wait_ms' => 'DBSYNC_PARENT_WAIT_MS',
+        'consumer.ledger_retention_hours' => 'DBSYNC_LEDGER_RETENTION_HOURS',
+        'consumer.conflict_window_ms' => 'DBSYNC_CONFLICT_WINDOW_MS',
     ];
 
     private function __construct(
@@ -57,6 +69,9 @@ final class Config
         public readonly int $batchLingerMs,
         public readonly int $maxRetries,
         public readonly int $retryBackoffMs,
+        public readonly int $parentWaitMs,
+        public readonly int $ledgerRetentionHours,
+        public readonly int $conflictWindowMs,
     ) {
     }
 
@@ -84,6 +99,9 @@ final class Config
             batchLingerMs: self::integer($get, 'consumer.batch_linger_ms'),
             maxRetries: self::integer($get, 'consumer.max_retries'),
             retryBackoffMs: self::integer($get, 'consumer.retry_backoff_ms'),
+            parentWaitMs: self::integer($get, 'consumer.parent_wait_ms'),
+            ledgerRetentionHours: self::integer($get, 'consumer.ledger_retention_hours'),
+            conflictWindowMs: self::integer($get, 'consumer.conflict_window_ms'),
         );
     }
 
@@ -113,6 +131,24 @@ final class Config
             'batch_linger_ms' => $this->batchLingerMs,
             'max_retries' => $this->maxRetries,
             'retry_backoff_ms' => $this->retryBackoffMs,
+            'parent_wait_ms' => $this->parentWaitMs,
+            'ledger_retention_hours' => $this->ledgerRetentionHours,
+            'conflict_window_ms' => $this->conflictWindowMs,
+        ];
+    }
+
+    /**
+     * The Kafka part of what DbSync\replayDeadLetters() takes (the keys of the core's ReplayOptions); the command
+     * adds the reasons, dry_run and max_messages it was given.
+     *
+     * @return array{brokers: string, dlq_topic: string, group_id: string}
+     */
+    public function forReplay(): array
+    {
+        return [
+            'brokers' => $this->brokers,
+            'dlq_topic' => $this->dlqTopic,
+            'group_id' => "{$this->groupPrefix}-dlq-replay",
         ];
     }
 

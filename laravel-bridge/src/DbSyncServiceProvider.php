@@ -2,7 +2,7 @@
 
 /**
  * Describes the package to Laravel: merges config/dbsync.php, publishes it (tag dbsync-config) and registers the
- * consume:* commands when running in the console. Nothing else happens here.
+ * consume:* and dbsync:replay-dlq commands when running in the console. Nothing else happens here.
  */
 
 declare(strict_types=1);
@@ -11,6 +11,7 @@ namespace DbSync\Laravel;
 
 use DbSync\Laravel\Commands\ConsumeLegacyEventsCommand;
 use DbSync\Laravel\Commands\ConsumeRevampEventsCommand;
+use DbSync\Laravel\Commands\ReplayDeadLettersCommand;
 use Illuminate\Support\ServiceProvider;
 
 final class DbSyncServiceProvider extends ServiceProvider
@@ -28,6 +29,10 @@ final class DbSyncServiceProvider extends ServiceProvider
             return;
         }
         $this->publishes([self::CONFIG => $this->app->configPath('dbsync.php')], 'dbsync-config');
-        $this->commands([ConsumeLegacyEventsCommand::class, ConsumeRevampEventsCommand::class]);
+        $this->commands([
+            ConsumeLegacyEventsCommand::class,
+            ConsumeRevampEventsCommand::class,
+            ReplayDeadLettersCommand::class,
+        ]);
     }
 }

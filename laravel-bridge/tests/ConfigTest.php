@@ -40,6 +40,11 @@ final class ConfigTest extends TestCase
             $config->maxRetries,
             $config->retryBackoffMs,
         ]);
+        self::assertSame([30000, 336, 1000], [
+            $config->parentWaitMs,
+            $config->ledgerRetentionHours,
+            $config->conflictWindowMs,
+        ]);
         self::assertNull($config->legacyDsn);
         self::assertNull($config->mappingPath);
     }
@@ -73,6 +78,38 @@ final class ConfigTest extends TestCase
         self::assertSame(10, $config->batchLingerMs);
     }
 
+    public function testWaitRetentionAndConflictWindowComeFromTheirVariables(): void
+    {
+        $config = Config::fromArray(['consumer' => [
+            'parent_wait_ms' => '5000',
+            'ledger_retention_hours' => 720,
+            'conflict_window_ms' => '',
+        ]]);
+
+        self::assertSame(5000, $config->parentWaitMs);
+        self::assertSame(720, $config->ledgerRetentionHours);
+        self::assertSame(1000, $config->conflictWindowMs, 'an empty variable means the default');
+    }
+
+    /** @return array<string, array{string, string}> */
+    public static function newNumbers(): array
+    {
+        return [
+            'parent wait' => ['parent_wait_ms', 'DBSYNC_PARENT_WAIT_MS'],
+            'ledger retention' => ['ledger_retention_hours', 'DBSYNC_LEDGER_RETENTION_HOURS'],
+            'conflict window' => ['conflict_window_ms', 'DBSYNC_CONFLICT_WINDOW_MS'],
+        ];
+    }
+
+    /** @dataProvider newNumbers */
+    public function testANewNumberThatIsNotWholeSaysWhichVariableToFix(string $key, string $envVar): void
+    {
+        $this->expectException(InvalidConfig::class);
+        $this->expectExceptionMessage($envVar);
+
+        Config::fromArray(['consumer' => [$key => '1.5s']]);
+    }
+
     public function testANumberThatIsNotWholeSaysWhichVariableToFix(): void
     {
         $this->expectException(InvalidConfig::class);
@@ -98,6 +135,9 @@ final class ConfigTest extends TestCase
             'batch_linger_ms' => 50,
             'max_retries' => 5,
             'retry_backoff_ms' => 200,
+            'parent_wait_ms' => 30000,
+            'ledger_retention_hours' => 336,
+            'conflict_window_ms' => 1000,
         ], $array);
     }
 
@@ -109,6 +149,17 @@ final class ConfigTest extends TestCase
         self::assertSame('revamp_to_legacy', $array['direction']);
         self::assertSame('postgres://sync:pw@127.0.0.1:5432/legacy_db', $array['target_dsn']);
         self::assertSame('dbsync-revamp-to-legacy', $array['group_id']);
+    }
+
+    public function testReplayReadsTheDeadLetterTopicWithItsOwnGroup(): void
+    {
+        $config = Config::fromArray(['kafka' => ['group_prefix' => 'acme', 'topics' => ['dlq' => 'acme.dlq']]]);
+
+        self::assertSame([
+            'brokers' => '127.0.0.1:9092',
+            'dlq_topic' => 'acme.dlq',
+            'group_id' => 'acme-dlq-replay',
+        ], $config->forReplay());
     }
 
     public function testOnlyTheTargetDatabaseOfTheDirectionIsRequired(): void

@@ -1,7 +1,7 @@
 <?php
 
 /**
- * The service provider: merges config, publishes it under dbsync-config and registers both commands in the console.
+ * The service provider: merges config, publishes it under dbsync-config and registers the commands in the console.
  */
 
 declare(strict_types=1);
@@ -41,6 +41,7 @@ final class DbSyncServiceProviderTest extends TestCase
         self::assertSame('/app/mapping.toml', $config['mapping_path']);
         self::assertArrayHasKey('topics', $config['kafka']);
         self::assertArrayHasKey('batch_size', $config['consumer']);
+        self::assertArrayHasKey('parent_wait_ms', $config['consumer']);
     }
 
     public function testConfigIsPublishedUnderItsTag(): void
@@ -58,5 +59,6 @@ final class DbSyncServiceProviderTest extends TestCase
 
         self::assertTrue($artisan->has('consume:legacy-events'));
         self::assertTrue($artisan->has('consume:revamp-events'));
+        self::assertTrue($artisan->has('dbsync:replay-dlq'));
     }
 }

@@ -19,7 +19,7 @@ pub struct ConvertError {
     pub reason: String,
 }
 
-/// A PHP array as a JSON object (string keys) or a JSON array (keys 0..n in order).
+/// A PHP array as a JSON object (string keys) or a JSON array (keys 0..n in order, or a nested empty array).
 pub fn array_to_json(array: &ZendHashTable) -> Result<Value, ConvertError> {
     array_at(array, "", 0)
 }
@@ -27,6 +27,10 @@ pub fn array_to_json(array: &ZendHashTable) -> Result<Value, ConvertError> {
 fn array_at(array: &ZendHashTable, path: &str, depth: usize) -> Result<Value, ConvertError> {
     if depth > MAX_DEPTH {
         return Err(error(path, "is nested too deeply"));
+    }
+    // A nested `[]` is an empty list (e.g. `'reasons' => []`); the top level is always an object of settings.
+    if array.is_empty() && depth > 0 {
+        return Ok(Value::Array(Vec::new()));
     }
     if array.has_sequential_keys() && !array.is_empty() {
         let mut items = Vec::with_capacity(array.len());

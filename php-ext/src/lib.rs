@@ -3,12 +3,15 @@
 //! # What PHP sees
 //! - `DbSync\Consumer` ([`consumer`]): `new Consumer(array $config)`, `run(?int $maxEvents, ?float
 //!   $timeoutSeconds, ?float $idleSeconds): array` (the counters), `stop(): void`.
+//! - `DbSync\replayDeadLetters(array $options): array` ([`replay`](mod@replay)): sends dead letters back to their
+//!   topics; returns the summary (`read`, `replayed`, `skipped`, `reasons`, `dry_run`).
 //! - `DbSync\version(): string`: the dbsync-core version.
 //! - `DbSync\Exception\SyncException` and its subclass `DbSync\Exception\ConfigException` ([`exception`]).
 //!
 //! # Layout
 //! - [`consumer`]: the class; each method converts arguments, calls the core and maps errors.
 //! - [`convert`]: PHP values to and from `serde_json::Value`, the core's config and counters format.
+//! - [`replay`](mod@replay): the dead-letter replay function's conversions.
 //! - [`signals`]: the tick that lets PHP's `pcntl` signal handlers run while the core blocks in `run`.
 //! - [`exception`]: the exception classes and the core-error mapping.
 
@@ -17,15 +20,27 @@
 mod consumer;
 mod convert;
 mod exception;
+mod replay;
 mod signals;
 
-use ext_php_rs::prelude::*;
+use ext_php_rs::{prelude::*, types::ZendHashTable, types::Zval};
 
 /// `DbSync\version()`: the dbsync-core version the extension was built with.
 #[php_function]
 #[php(name = "DbSync\\version")]
 pub fn version() -> &'static str {
     dbsync_core::VERSION
+}
+
+/// `DbSync\replayDeadLetters(array $options)`: replays the dead letters `$options` select (the keys of
+/// dbsync-core's `ReplayOptions`: `brokers`, `dlq_topic`, `group_id`, `reasons`, `dry_run`, `max_messages`).
+///
+/// @throws \DbSync\Exception\ConfigException when an option is missing or invalid (the message names it)
+/// @throws \DbSync\Exception\SyncException when Kafka fails or a topic is missing
+#[php_function]
+#[php(name = "DbSync\\replayDeadLetters")]
+pub fn replay_dead_letters(options: &ZendHashTable) -> PhpResult<Zval> {
+    replay::replay(options)
 }
 
 /// The single registration point: every class and function PHP can see. The module is named `dbsync` (not the
@@ -37,5 +52,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<exception::SyncException>()
         .class::<exception::ConfigException>()
         .class::<consumer::PhpConsumer>()
+        .function(wrap_function!(replay_dead_letters))
         .function(wrap_function!(version))
 }

@@ -2,35 +2,16 @@
 # Starts or stops both artisan consumers of the thin Laravel app in the background (what `make demo` leaves
 # running and what the end-to-end tests drive), with pid files under $STATE/run/consumers and logs in $STATE/logs.
 #   usage: testing/scripts/consumers.sh start|stop|restart
-# PHP loads the extension as installed by `make ext`; with DBSYNC_PHP_EXTENSION=/abs/path/libdbsync.so it loads
-# that build instead (the tests use the debug build so they need no release build).
+# PHP runs through testing/scripts/artisan.sh (the extension as installed by `make ext`, or DBSYNC_PHP_EXTENSION).
 source "$(dirname "${BASH_SOURCE[0]}")/../stack/lib.sh"
 
-APP="$REPO_ROOT/testing/laravel-app"
 PIDS="$RUN/consumers"
 COMMANDS=(consume:legacy-events consume:revamp-events)
 
-php_command() {
-    if [ -n "${DBSYNC_PHP_EXTENSION:-}" ]; then
-        # A system-wide dbsync (make ext) would clash with the one named here: scan conf.d without it.
-        local scan="$RUN/php-conf.d" ini
-        mkdir -p "$scan"
-        rm -f "$scan"/*.ini
-        for ini in "$(php -r 'echo PHP_CONFIG_FILE_SCAN_DIR;')"/*.ini; do
-            case "$(basename "$ini")" in *dbsync*) ;; *) ln -sf "$ini" "$scan/" ;; esac
-        done
-        echo "env PHP_INI_SCAN_DIR=$scan php -d extension=$DBSYNC_PHP_EXTENSION"
-    else
-        echo php
-    fi
-}
-
 start() {
     mkdir -p "$PIDS" "$LOGS"
-    "$APP/setup.sh" >/dev/null
-    local command name php
+    local command name
     declare -A first_line
-    php=$(php_command)
     for command in "${COMMANDS[@]}"; do
         name=${command#consume:}
         touch "$LOGS/$name.log"
@@ -40,7 +21,7 @@ start() {
             first_line[$name]=1
             continue
         fi
-        (cd "$APP" && exec setsid $php artisan "$command" >>"$LOGS/$name.log" 2>&1 </dev/null) &
+        setsid "$REPO_ROOT/testing/scripts/artisan.sh" "$command" >>"$LOGS/$name.log" 2>&1 </dev/null &
         echo $! >"$PIDS/$name.pid"
         log "consumer $command: started (pid $!, log $LOGS/$name.log)"
     done

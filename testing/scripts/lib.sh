@@ -76,3 +76,26 @@ MY_TS() { echo "DATE_FORMAT($1, '%Y-%m-%d %H:%i:%s.%f')"; }
 
 # The consumers must run for the end-to-end tests (idempotent: reuses running ones).
 ensure_consumers() { "$TEST_ROOT/testing/scripts/consumers.sh" start >/dev/null; }
+
+# snapshot_tables: every synced row on both sides, as text (for before/after comparisons).
+snapshot_tables() {
+    local t
+    for t in legacy_users legacy_posts legacy_likes dbsync_tombstones; do
+        pg "SELECT * FROM $t ORDER BY 1, 2"
+    done
+    for t in revamp_users revamp_posts revamp_post_likes dbsync_tombstones; do
+        my "SELECT * FROM $t ORDER BY 1, 2"
+    done
+}
+
+# caught_up: a write on each side has crossed, so both consumers have applied everything before it.
+caught_up() {
+    local l r
+    l=$(pg "INSERT INTO legacy_users (username, email) VALUES ('caughtup_l_$RUN_TAG$RANDOM', 'c@x') RETURNING id")
+    r=$(my "INSERT INTO revamp_users (user_name, email_address) VALUES ('caughtup_r_$RUN_TAG$RANDOM', 'c@x'); SELECT LAST_INSERT_ID()")
+    poll_until 30 bash -c "[ \"\$(mariadb -N -B -h 127.0.0.1 -P $DBSYNC_MYSQL_PORT -uroot $DBSYNC_MYSQL_DATABASE -e 'SELECT COUNT(*) FROM revamp_users WHERE id = $l')\" = 1 ]" &&
+        poll_until 30 bash -c "[ \"\$(psql -X -tA -h 127.0.0.1 -p $DBSYNC_PG_PORT -U postgres $DBSYNC_PG_DATABASE -c 'SELECT COUNT(*) FROM legacy_users WHERE id = $r')\" = 1 ]"
+}
+
+# counter NAME SUMMARY_LINE: one counter of an artisan summary line (`consumed=3 applied=2 ...`).
+counter() { sed -n "s/.*[ :]$1=\([0-9]*\).*/\1/p" <<<"$2" | head -n 1; }

@@ -1,20 +1,53 @@
 #!/usr/bin/env bash
-# `make test`: every test, in order, against the real stack that `make up` started. Each suite prints its own
-# "N passed, N failed" line; this script prints the total and fails if any suite failed.
+# `make test`: every test, in order, against the real stack that `make up` started:
+#   1. stack lifecycle (wipe, cold up, warm up) and stack behaviour (CDC events, stamping, echo filter);
+#   2. Rust: formatting, clippy, unit and integration tests (cargo test: real PostgreSQL, MariaDB, Kafka);
+#   3. PHP: PHPUnit, including the `integration` group (real consumer through artisan);
+#   4. end to end through `php artisan consume:*` running in the background.
+# Each suite prints its own "N passed, N failed" line; this script prints the total and fails if any suite failed.
 #   DBSYNC_TEST_SKIP_LIFECYCLE=1  skip the wipe-and-restart test (faster local runs)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+root=$PWD
+scripts=testing/scripts
 
-suites=()
-[ "${DBSYNC_TEST_SKIP_LIFECYCLE:-0}" = 1 ] || suites+=(testing/scripts/test-stack-lifecycle.sh)
-suites+=(testing/scripts/test-stack.sh)
+# The tests load the debug build of the extension, so they need no release build or system install.
+export DBSYNC_PHP_EXTENSION="$root/target/debug/libdbsync.so"
+export CARGO_TERM_COLOR=never
 
 failed=()
-for suite in "${suites[@]}"; do
-    echo "=== $suite"
-    "$suite" || failed+=("$suite")
+ran=0
+suite() { # name command...
+    local name=$1
+    shift
+    ran=$((ran + 1))
+    echo
+    echo "=== $name"
+    local start=$SECONDS
+    if "$@"; then
+        echo "=== $name: ok ($((SECONDS - start)) s)"
+    else
+        echo "=== $name: FAILED ($((SECONDS - start)) s)"
+        failed+=("$name")
+    fi
+}
+
+[ "${DBSYNC_TEST_SKIP_LIFECYCLE:-0}" = 1 ] || suite "stack lifecycle" $scripts/test-stack-lifecycle.sh
+suite "stack" $scripts/test-stack.sh
+suite "docker-compose cross-check" /usr/bin/python3 $scripts/test-compose.py
+suite "cargo fmt" cargo fmt --all -- --check
+suite "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+suite "cargo test" cargo test --workspace --quiet
+suite "phpunit" $scripts/test-php.sh --group default,integration
+# The consumers run in the background for the end-to-end suites and stop (committing) afterwards.
+suite "consumers start" $scripts/consumers.sh restart
+for name in legacy-to-revamp revamp-to-legacy loop-prevention idempotency dlq; do
+    suite "$name" $scripts/test-$name.sh
 done
-echo "=== summary: $((${#suites[@]} - ${#failed[@]})) of ${#suites[@]} suites passed"
+suite "consumers stop" $scripts/consumers.sh stop
+
+echo
+echo "=== summary: $((ran - ${#failed[@]})) of $ran suites passed"
 if [ ${#failed[@]} -gt 0 ]; then
     printf 'failed: %s\n' "${failed[@]}"
     exit 1

@@ -157,6 +157,18 @@ impl Consumer {
             Box::pin(self.apply(queue, work, counters)).await;
         }
         if let Some(failed) = failed {
+            let budget = TimeDelta::milliseconds(self.config.parent_wait_ms as i64);
+            let waited = failed
+                .retry
+                .as_ref()
+                .map_or(TimeDelta::zero(), |r| Utc::now() - r.first_failure);
+            if error.is_unique_violation() && waited < budget {
+                debug!(%error, offset = failed.item.message.offset(), "unique key taken; parked");
+                queue.park(failed.item, failed.retry, self.backoff_base(), MAX_BACKOFF);
+                queue.succeeded();
+                queue.requeue(after.into_iter().map(|w| w.item).collect());
+                return;
+            }
             warn!(%error, offset = failed.item.message.offset(), "the database rejects this message");
             let failure = write_failure(
                 error.reason(),

@@ -67,7 +67,9 @@ async fn apply_upsert<S: RowStore>(
             .await?
         {
             if store.tombstone(&parent.table, parent.id).await?.is_some() {
-                store.record_event(op.event_id).await?;
+                if !store.record_event(op.event_id).await? {
+                    return Ok(OpOutcome::Duplicate);
+                }
                 return Ok(OpOutcome::ParentDeleted(parent.clone()));
             }
             return Ok(OpOutcome::ParentMissing(parent.clone()));

@@ -74,6 +74,16 @@ impl WriteError {
         }
     }
 
+    /// A unique key is taken by another row. Across partitions this is often a matter of order (the delete or
+    /// rename that frees the value is still on its way), so the change waits like a child for its parent.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            WriteError::Statement { source: sqlx::Error::Database(db), .. }
+                if db.kind() == sqlx::error::ErrorKind::UniqueViolation
+        )
+    }
+
     /// The stable dead-letter reason for this error.
     pub fn reason(&self) -> &'static str {
         match self {

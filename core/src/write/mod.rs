@@ -1,6 +1,6 @@
 //! Applying row operations to the target database: one transaction per batch, marked as the sync service
 //! (README trap 1), with the event-id ledger (trap 3), conflict resolution (trap 4), tombstones (trap 2) and
-//! parent checks (trap 5). The SQL for each dialect lives in its own module behind [`store::RowStore`]; the
+//! parent checks (trap 5). The SQL for each dialect lives in its own module behind `store::RowStore`; the
 //! decisions live once, in `apply`.
 
 mod apply;

@@ -14,6 +14,7 @@ use DbSync\Exception\SyncException;
 use DbSync\Laravel\Config;
 use DbSync\Laravel\Direction;
 use DbSync\Laravel\Exceptions\InvalidConfig;
+use DbSync\Laravel\Extension;
 use DbSync\Laravel\Signals;
 use DbSync\Laravel\Summary;
 use Illuminate\Console\Command;
@@ -42,9 +43,8 @@ abstract class ConsumeCommand extends Command
 
     public function handle(Repository $config): int
     {
-        if (!extension_loaded('dbsync')) {
-            $this->error('The dbsync PHP extension is not loaded. Build and install it with `make ext` '
-                . '(php-ext/install.sh), or run PHP with -d extension=/path/to/libdbsync.so.');
+        if (!Extension::isLoaded()) {
+            $this->error(Extension::MISSING);
 
             return self::FAILURE;
         }

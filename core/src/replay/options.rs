@@ -1,0 +1,112 @@
+//! What one replay reads and where it may send, built from a JSON object (what PHP passes as an array) with
+//! errors naming the field.
+
+use crate::config::{from_json, invalid, DEFAULT_DLQ_TOPIC};
+use crate::error::ConfigError;
+use serde::Deserialize;
+
+/// Default consumer group of the replay: the bridge passes `<group_prefix>-dlq-replay`, this is that for `dbsync`.
+pub const DEFAULT_GROUP_ID: &str = "dbsync-dlq-replay";
+
+/// What one replay reads and where it may send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayOptions {
+    /// Kafka bootstrap servers, e.g. `127.0.0.1:9092`.
+    pub brokers: String,
+    /// The dead-letter topic to read.
+    #[serde(default = "default_dlq_topic")]
+    pub dlq_topic: String,
+    /// The replay's consumer group (its committed offsets say which letters were replayed already).
+    #[serde(default = "default_group_id")]
+    pub group_id: String,
+    /// Only letters whose `dbsync.reason` is one of these (empty: all); [`NO_REASON`](super::NO_REASON) selects
+    /// letters without one.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// Count only: produce nothing, commit nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Stop after reading this many letters.
+    #[serde(default)]
+    pub max_messages: Option<u64>,
+}
+
+fn default_dlq_topic() -> String {
+    DEFAULT_DLQ_TOPIC.to_string()
+}
+fn default_group_id() -> String {
+    DEFAULT_GROUP_ID.to_string()
+}
+
+impl ReplayOptions {
+    /// Every default, for `brokers`.
+    pub fn new(brokers: impl Into<String>) -> Self {
+        ReplayOptions {
+            brokers: brokers.into(),
+            dlq_topic: default_dlq_topic(),
+            group_id: default_group_id(),
+            reasons: Vec::new(),
+            dry_run: false,
+            max_messages: None,
+        }
+    }
+
+    /// Builds and validates options from a JSON object (what PHP passes as an array); errors name the field.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, ConfigError> {
+        let options: ReplayOptions = from_json(value)?;
+        options.validate()?;
+        Ok(options)
+    }
+
+    /// Checks what serde cannot: empty names.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("brokers", &self.brokers),
+            ("dlq_topic", &self.dlq_topic),
+            ("group_id", &self.group_id),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::Missing { field });
+            }
+        }
+        if self.reasons.iter().any(|r| r.trim().is_empty()) {
+            return Err(invalid("reasons", "must not contain an empty reason"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn options_default_everything_but_the_brokers() {
+        let options = ReplayOptions::from_json(json!({"brokers": "127.0.0.1:9092"})).unwrap();
+        assert_eq!(options.dlq_topic, "sync.dlq");
+        assert_eq!(options.group_id, "dbsync-dlq-replay");
+        assert!(options.reasons.is_empty() && !options.dry_run);
+        assert_eq!(options.max_messages, None);
+    }
+
+    #[test]
+    fn option_errors_name_the_field() {
+        let field = |value| match ReplayOptions::from_json(value).unwrap_err() {
+            ConfigError::Missing { field } => field.to_string(),
+            ConfigError::Invalid { field, .. } => field,
+        };
+        assert_eq!(field(json!({})), "brokers");
+        assert_eq!(field(json!({"brokers": "b", "group_id": " "})), "group_id");
+        assert_eq!(
+            field(json!({"brokers": "b", "reasons": ["malformed", ""]})),
+            "reasons"
+        );
+        assert_eq!(
+            field(json!({"brokers": "b", "max_messages": -1})),
+            "max_messages"
+        );
+        assert_eq!(field(json!({"brokers": "b", "dryrun": true})), "dryrun");
+    }
+}

@@ -1,0 +1,273 @@
+//! Helpers shared by the integration tests that need the running stack (`make up`): settings from the
+//! environment (defaults as in stack.env), unique ids and names, and admin access to both databases for checks and
+//! clean-up. Clean-up runs with the sync service's session marker, so Debezium drops it as an echo and nothing
+//! reaches the other side.
+#![allow(dead_code, unused_macros, unused_imports)]
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use dbsync_core::{Mapping, Side};
+use sqlx::{AssertSqlSafe, Executor, MySqlPool, PgPool, Row};
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use uuid::Uuid;
+
+/// How long any poll waits before the test gives up.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Ids of one test's rows: `ID_BLOCK` consecutive keys from a random base.
+pub const ID_BLOCK: i64 = 100;
+
+/// `anyhow::ensure!` for equality, printing both sides: failures return an error, so clean-up still runs.
+macro_rules! check_eq {
+    ($left:expr, $right:expr $(,)?) => {{
+        let (left, right) = (&$left, &$right);
+        anyhow::ensure!(
+            left == right,
+            "{} == {} failed: {:?} != {:?}",
+            stringify!($left),
+            stringify!($right),
+            left,
+            right
+        );
+    }};
+}
+pub(crate) use check_eq;
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+pub fn brokers() -> String {
+    env_or("DBSYNC_BROKERS", "127.0.0.1:9092")
+}
+
+/// The sync service's own (least-privilege) account on `side`.
+pub fn sync_dsn(side: Side) -> String {
+    match side {
+        Side::Legacy => env_or(
+            "DBSYNC_LEGACY_DSN",
+            "postgres://dbsync_sync:dbsync_sync_dev@127.0.0.1:5432/legacy_db",
+        ),
+        Side::Revamp => env_or(
+            "DBSYNC_REVAMP_DSN",
+            "mysql://dbsync_sync:dbsync_sync_dev@127.0.0.1:3306/revamp_db",
+        ),
+    }
+}
+
+/// The admin account on `side` (passwordless on the development stack).
+pub fn admin_dsn(side: Side) -> String {
+    match side {
+        Side::Legacy => env_or(
+            "DBSYNC_TEST_LEGACY_ADMIN_DSN",
+            "postgres://postgres@127.0.0.1:5432/legacy_db",
+        ),
+        Side::Revamp => env_or(
+            "DBSYNC_TEST_REVAMP_ADMIN_DSN",
+            "mysql://root@127.0.0.1:3306/revamp_db",
+        ),
+    }
+}
+
+pub fn mapping_path() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/mapping/default.toml"))
+}
+
+pub fn mapping() -> Result<Mapping> {
+    Ok(Mapping::from_path(mapping_path())?)
+}
+
+/// A random number (std's per-process random hasher keys, plus time and a counter).
+pub fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}
+
+/// A short unique tag for names (usernames, topics, groups).
+pub fn unique_tag() -> String {
+    format!("{:012x}", random_u64() & 0xffff_ffff_ffff)
+}
+
+/// A random event id (the ledger only needs uniqueness).
+pub fn random_event_id() -> Uuid {
+    Uuid::from_u64_pair(random_u64(), random_u64())
+}
+
+/// The first of `ID_BLOCK` free keys for rows written INTO `target`: they come from the other side, so they lie
+/// high in the other side's range (legacy ids < 1e12, revamp ids >= 1e12), far above what the stack's sequences
+/// hand out.
+pub fn id_block(target: Side) -> i64 {
+    let slot = (random_u64() % 90_000_000) as i64 * ID_BLOCK;
+    match target {
+        Side::Revamp => 990_000_000_000 + slot % 9_000_000_000,
+        Side::Legacy => 9_000_000_000_000_000 + slot,
+    }
+}
+
+/// Now, cut to microseconds (what both databases store).
+pub fn now_micros() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now is in range")
+}
+
+/// A row's version and one text column, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRow {
+    pub updated_at: DateTime<Utc>,
+    pub source: String,
+    pub text: String,
+}
+
+/// A tombstone as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTombstone {
+    pub row_updated_at: DateTime<Utc>,
+    pub row_source: String,
+    pub source: String,
+}
+
+/// Table names on one side, children first (the order to delete in).
+pub fn tables(side: Side) -> [&'static str; 3] {
+    match side {
+        Side::Legacy => ["legacy_likes", "legacy_posts", "legacy_users"],
+        Side::Revamp => ["revamp_post_likes", "revamp_posts", "revamp_users"],
+    }
+}
+
+/// An admin pool on one side.
+pub enum Admin {
+    Legacy(PgPool),
+    Revamp(MySqlPool),
+}
+
+impl Admin {
+    pub async fn connect(side: Side) -> Result<Self> {
+        let dsn = admin_dsn(side);
+        let context = || format!("connecting as admin to {dsn} (is the stack up? `make up`)");
+        Ok(match side {
+            Side::Legacy => Admin::Legacy(PgPool::connect(&dsn).await.with_context(context)?),
+            Side::Revamp => Admin::Revamp(MySqlPool::connect(&dsn).await.with_context(context)?),
+        })
+    }
+
+    /// `updated_at`, `source` and `text_column` of row `id` of `table`.
+    pub async fn row(&self, table: &str, text_column: &str, id: i64) -> Result<Option<StoredRow>> {
+        let sql = format!("SELECT updated_at, source, {text_column} FROM {table} WHERE id = ");
+        let read = |updated_at, source, text| StoredRow {
+            updated_at,
+            source,
+            text,
+        };
+        Ok(match self {
+            Admin::Legacy(pool) => sqlx::query(AssertSqlSafe(sql + "$1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|r| Ok::<_, sqlx::Error>(read(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .transpose()?,
+            Admin::Revamp(pool) => sqlx::query(AssertSqlSafe(sql + "?"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|r| Ok::<_, sqlx::Error>(read(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .transpose()?,
+        })
+    }
+
+    /// The tombstone of `table` row `id`.
+    pub async fn tombstone(&self, table: &str, id: i64) -> Result<Option<StoredTombstone>> {
+        const SQL: &str =
+            "SELECT row_updated_at, row_source, source FROM dbsync_tombstones WHERE table_name = ";
+        let read = |row_updated_at, row_source, source| StoredTombstone {
+            row_updated_at,
+            row_source,
+            source,
+        };
+        Ok(match self {
+            Admin::Legacy(pool) => sqlx::query(AssertSqlSafe(format!("{SQL}$1 AND row_id = $2")))
+                .bind(table)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|r| Ok::<_, sqlx::Error>(read(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .transpose()?,
+            Admin::Revamp(pool) => sqlx::query(AssertSqlSafe(format!("{SQL}? AND row_id = ?")))
+                .bind(table)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|r| Ok::<_, sqlx::Error>(read(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .transpose()?,
+        })
+    }
+
+    /// Removes every row, tombstone and ledger entry a test made: ids `first .. first + ID_BLOCK` in every synced
+    /// table, and `event_ids`. Runs as the sync service, so Debezium drops it and nothing reaches the other side.
+    pub async fn purge(&self, first: i64, event_ids: &[Uuid]) -> Result<()> {
+        let last = first + ID_BLOCK - 1;
+        match self {
+            Admin::Legacy(pool) => {
+                let mut tx = pool.begin().await?;
+                tx.execute("SET LOCAL dbsync.origin = 'sync_service'")
+                    .await?;
+                for table in tables(Side::Legacy) {
+                    let sql = format!("DELETE FROM {table} WHERE id BETWEEN $1 AND $2");
+                    sqlx::query(AssertSqlSafe(sql))
+                        .bind(first)
+                        .bind(last)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM dbsync_tombstones WHERE row_id BETWEEN $1 AND $2")
+                    .bind(first)
+                    .bind(last)
+                    .execute(&mut *tx)
+                    .await?;
+                for id in event_ids {
+                    sqlx::query("DELETE FROM dbsync_applied_events WHERE event_id = $1::uuid")
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+            Admin::Revamp(pool) => {
+                let mut conn = pool.acquire().await?;
+                conn.execute("SET @dbsync_origin = 'sync_service'").await?;
+                for table in tables(Side::Revamp) {
+                    let sql = format!("DELETE FROM {table} WHERE id BETWEEN ? AND ?");
+                    sqlx::query(AssertSqlSafe(sql))
+                        .bind(first)
+                        .bind(last)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM dbsync_tombstones WHERE row_id BETWEEN ? AND ?")
+                    .bind(first)
+                    .bind(last)
+                    .execute(&mut *conn)
+                    .await?;
+                for id in event_ids {
+                    sqlx::query("DELETE FROM dbsync_applied_events WHERE event_id = ?")
+                        .bind(id.to_string())
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                conn.execute("SET @dbsync_origin = NULL").await?;
+            }
+        }
+        Ok(())
+    }
+}

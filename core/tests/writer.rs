@@ -1,0 +1,398 @@
+//! The target writer against the real databases (`make up`): every case runs once into PostgreSQL (legacy side)
+//! and once into MariaDB (revamp side), through the sync service's own account, with row operations built by
+//! `transform` from change events of the other side. Each case uses a random block of ids and unique usernames and
+//! removes what it wrote at the end (as admin), whether it passed or not.
+
+mod common;
+
+use anyhow::{anyhow, ensure, Context, Result};
+use chrono::{DateTime, TimeDelta, Utc};
+use common::{check_eq, Admin, StoredRow, StoredTombstone};
+use dbsync_core::row::ParentRef;
+use dbsync_core::write::{BatchError, OpOutcome, Target, TargetOptions, WriteError};
+use dbsync_core::{transform, ChangeEvent, Mapping, Operation, RowOp, Side};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+use OpOutcome::{Applied, Blocked, ConflictLost, Duplicate};
+
+/// One case's writer, admin access and id block on one target side.
+struct Fixture {
+    /// The side written into.
+    side: Side,
+    target: Target,
+    admin: Admin,
+    mapping: Mapping,
+    base: i64,
+    tag: String,
+    t0: DateTime<Utc>,
+    events: Mutex<Vec<Uuid>>,
+}
+
+impl Fixture {
+    async fn new(side: Side) -> Result<Arc<Self>> {
+        let mapping = common::mapping()?;
+        let target = Target::connect(&common::sync_dsn(side), &mapping, &TargetOptions::default())
+            .await
+            .context("connecting the writer (is the stack up? `make up`)")?;
+        check_eq!(target.side(), side);
+        Ok(Arc::new(Fixture {
+            side,
+            target,
+            admin: Admin::connect(side).await?,
+            mapping,
+            base: common::id_block(side),
+            tag: common::unique_tag(),
+            t0: common::now_micros(),
+            events: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// The side the events come from.
+    fn origin(&self) -> Side {
+        self.side.other()
+    }
+
+    fn id(&self, n: i64) -> i64 {
+        self.base + n
+    }
+
+    /// `t0` plus `seconds`.
+    fn at(&self, seconds: i64) -> DateTime<Utc> {
+        self.t0 + TimeDelta::seconds(seconds)
+    }
+
+    /// A time as the origin's connector spells it: ISO text from PostgreSQL, epoch microseconds from MariaDB.
+    fn time(&self, at: DateTime<Utc>) -> Value {
+        match self.origin() {
+            Side::Legacy => json!(at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+            Side::Revamp => json!(at.timestamp_micros()),
+        }
+    }
+
+    /// The row operation `transform` makes of an event of the origin side (with a fresh event id).
+    fn op(&self, entity: &str, operation: Operation, n: i64, payload: Value) -> Result<RowOp> {
+        let event_id = common::random_event_id();
+        self.events.lock().unwrap().push(event_id);
+        let event = ChangeEvent {
+            event_id,
+            entity_type: entity.to_string(),
+            operation,
+            primary_key: self.id(n),
+            payload: payload
+                .as_object()
+                .cloned()
+                .context("payload is an object")?,
+            source: self.origin().as_str().to_string(),
+            event_version: 1,
+            timestamp: Utc::now(),
+            origin: self.origin(),
+            snapshot: false,
+        };
+        Ok(transform(&event, &self.mapping)?)
+    }
+
+    /// User `n` named after `name` (a number, so two users can share a name), at version `at`.
+    fn user(&self, n: i64, name: i64, at: DateTime<Utc>, email: &str) -> Result<RowOp> {
+        let (id, name, time) = (self.id(n), format!("w{}_{name}", self.tag), self.time(at));
+        let payload = match self.origin() {
+            Side::Legacy => {
+                json!({"id": id, "username": name, "email": email, "full_name": "Writer Test",
+                "status": "active", "is_admin": false, "created_at": time, "updated_at": time, "source": "legacy"})
+            }
+            Side::Revamp => {
+                json!({"id": id, "user_name": name, "email_address": email, "first_name": "Writer",
+                "last_name": "Test", "status": 1, "is_admin": 0, "created_at": time, "updated_at": time,
+                "source": "revamp"})
+            }
+        };
+        self.op("user", Operation::Update, n, payload)
+    }
+
+    /// Post `n` by user `author`, at version `at`.
+    fn post(&self, n: i64, author: i64, at: DateTime<Utc>) -> Result<RowOp> {
+        let (id, author, time) = (self.id(n), self.id(author), self.time(at));
+        let payload = match self.origin() {
+            Side::Legacy => {
+                json!({"id": id, "author_id": author, "title": "t", "body": "b", "state": "published",
+                "created_at": time, "updated_at": time, "source": "legacy"})
+            }
+            Side::Revamp => {
+                json!({"id": id, "user_id": author, "headline": "t", "content": "b", "status": "LIVE",
+                "created_at": time, "updated_at": time, "source": "revamp"})
+            }
+        };
+        self.op("post", Operation::Create, n, payload)
+    }
+
+    /// The origin application's delete of `entity` row `n`, which held version `at` (a decoded tombstone).
+    fn delete(&self, entity: &str, n: i64, at: DateTime<Utc>) -> Result<RowOp> {
+        let payload = json!({"id": self.id(n), "updated_at": self.time(at), "source": self.origin().as_str()});
+        self.op(entity, Operation::Delete, n, payload)
+    }
+
+    async fn apply(&self, ops: &[RowOp]) -> Result<Vec<OpOutcome>> {
+        self.target
+            .apply(ops)
+            .await
+            .map_err(|BatchError { index, error }| anyhow!("op {index} failed: {error}"))
+    }
+
+    fn table(&self, entity: &str) -> &str {
+        self.mapping
+            .entity(entity)
+            .expect("mapped")
+            .table(self.side)
+    }
+
+    async fn user_row(&self, n: i64) -> Result<Option<StoredRow>> {
+        let email = match self.side {
+            Side::Legacy => "email",
+            Side::Revamp => "email_address",
+        };
+        self.admin.row(self.table("user"), email, self.id(n)).await
+    }
+
+    async fn post_row(&self, n: i64) -> Result<Option<StoredRow>> {
+        let title = match self.side {
+            Side::Legacy => "title",
+            Side::Revamp => "headline",
+        };
+        self.admin.row(self.table("post"), title, self.id(n)).await
+    }
+
+    async fn tombstone(&self, entity: &str, n: i64) -> Result<Option<StoredTombstone>> {
+        self.admin.tombstone(self.table(entity), self.id(n)).await
+    }
+
+    fn parent_user(&self, n: i64) -> ParentRef {
+        ParentRef {
+            entity: "user".into(),
+            table: self.table("user").into(),
+            key_column: "id".into(),
+            id: self.id(n),
+        }
+    }
+
+    async fn cleanup(&self) -> Result<()> {
+        let events = self.events.lock().unwrap().clone();
+        self.admin.purge(self.base, &events).await
+    }
+}
+
+/// Runs `case` into PostgreSQL, then into MariaDB, cleaning up after each.
+async fn both<F, Fut>(case: F) -> Result<()>
+where
+    F: Fn(Arc<Fixture>) -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    for side in [Side::Legacy, Side::Revamp] {
+        let fixture = Fixture::new(side).await?;
+        let result = case(fixture.clone()).await;
+        let cleanup = fixture.cleanup().await;
+        result.with_context(|| format!("writing into the {side} database"))?;
+        cleanup.with_context(|| format!("cleaning up the {side} database"))?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_replay_is_a_duplicate_and_the_row_keeps_the_incoming_version() -> Result<()> {
+    both(|f| async move {
+        let create = f.user(0, 0, f.at(0), "a@writer.test")?;
+        check_eq!(f.apply(&[create.clone()]).await?, vec![Applied]);
+        check_eq!(f.apply(&[create]).await?, vec![Duplicate]);
+        let row = f.user_row(0).await?.context("row written")?;
+        check_eq!(row.source, "sync_service");
+        check_eq!(row.updated_at, f.at(0));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_older_update_loses_and_a_newer_one_wins() -> Result<()> {
+    both(|f| async move {
+        check_eq!(
+            f.apply(&[f.user(0, 0, f.at(0), "now@writer.test")?])
+                .await?,
+            vec![Applied]
+        );
+        let older = f.user(0, 0, f.at(-1), "older@writer.test")?;
+        check_eq!(f.apply(&[older]).await?, vec![ConflictLost]);
+        let row = f.user_row(0).await?.context("row kept")?;
+        check_eq!(
+            (row.text.as_str(), row.updated_at),
+            ("now@writer.test", f.at(0))
+        );
+        let newer = f.user(0, 0, f.at(1), "newer@writer.test")?;
+        check_eq!(f.apply(&[newer]).await?, vec![Applied]);
+        let row = f.user_row(0).await?.context("row kept")?;
+        check_eq!(
+            (row.text.as_str(), row.updated_at),
+            ("newer@writer.test", f.at(1))
+        );
+        check_eq!(row.source, "sync_service");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_delete_leaves_a_tombstone_that_only_a_newer_version_passes() -> Result<()> {
+    both(|f| async move {
+        check_eq!(
+            f.apply(&[f.user(0, 0, f.at(0), "d@writer.test")?]).await?,
+            vec![Applied]
+        );
+        check_eq!(
+            f.apply(&[f.delete("user", 0, f.at(0))?]).await?,
+            vec![Applied]
+        );
+        check_eq!(f.user_row(0).await?, None);
+        let tomb = f.tombstone("user", 0).await?.context("tombstone written")?;
+        check_eq!(
+            (tomb.row_updated_at, tomb.source.as_str()),
+            (f.at(0), "sync_service")
+        );
+
+        let stale = f.user(0, 0, f.at(-1), "stale@writer.test")?;
+        check_eq!(f.apply(&[stale]).await?, vec![ConflictLost]);
+        check_eq!(f.user_row(0).await?, None);
+        ensure!(
+            f.tombstone("user", 0).await?.is_some(),
+            "the tombstone stays"
+        );
+
+        let newer = f.user(0, 0, f.at(1), "back@writer.test")?;
+        check_eq!(f.apply(&[newer]).await?, vec![Applied]);
+        let row = f.user_row(0).await?.context("row back")?;
+        check_eq!(
+            (row.text.as_str(), row.updated_at),
+            ("back@writer.test", f.at(1))
+        );
+        check_eq!(f.tombstone("user", 0).await?, None);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_child_waits_for_its_parent_and_blocks_its_own_later_changes() -> Result<()> {
+    both(|f| async move {
+        let (create, update) = (f.post(1, 0, f.at(0))?, f.post(1, 0, f.at(1))?);
+        let outcomes = f.apply(&[create.clone(), update.clone()]).await?;
+        check_eq!(
+            outcomes,
+            vec![OpOutcome::ParentMissing(f.parent_user(0)), Blocked]
+        );
+        check_eq!(f.post_row(1).await?, None);
+
+        check_eq!(
+            f.apply(&[f.user(0, 0, f.at(0), "p@writer.test")?]).await?,
+            vec![Applied]
+        );
+        // The wait left no ledger entry, so the retry applies rather than counting as a replay.
+        check_eq!(f.apply(&[create, update]).await?, vec![Applied, Applied]);
+        let post = f.post_row(1).await?.context("post written")?;
+        check_eq!(
+            (post.updated_at, post.source.as_str()),
+            (f.at(1), "sync_service")
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_child_of_a_deleted_parent_is_dropped() -> Result<()> {
+    both(|f| async move {
+        // The parent's delete arrives before its create ever did: remembered as a tombstone.
+        check_eq!(
+            f.apply(&[f.delete("user", 0, f.at(0))?]).await?,
+            vec![Applied]
+        );
+        let tomb = f
+            .tombstone("user", 0)
+            .await?
+            .context("tombstone for a row never seen")?;
+        check_eq!(tomb.row_updated_at, f.at(0));
+        let outcomes = f.apply(&[f.post(1, 0, f.at(1))?]).await?;
+        check_eq!(outcomes, vec![OpOutcome::ParentDeleted(f.parent_user(0))]);
+        check_eq!(f.post_row(1).await?, None);
+        check_eq!(f.user_row(0).await?, None);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_constraint_violation_fails_the_whole_batch_at_its_index() -> Result<()> {
+    both(|f| async move {
+        check_eq!(
+            f.apply(&[f.user(0, 0, f.at(0), "a@writer.test")?]).await?,
+            vec![Applied]
+        );
+        let fresh = f.user(1, 1, f.at(0), "b@writer.test")?;
+        let same_name = f.user(2, 0, f.at(0), "c@writer.test")?;
+        let Err(BatchError { index, error }) = f.target.apply(&[fresh.clone(), same_name]).await
+        else {
+            return Err(anyhow!("a duplicate username with another id was accepted"));
+        };
+        check_eq!(index, 1);
+        check_eq!(error.reason(), "constraint_violation");
+        check_eq!(f.user_row(1).await?, None);
+        check_eq!(f.user_row(2).await?, None);
+        // The ledger rolled back with the rows: the good op applies when sent again.
+        check_eq!(f.apply(&[fresh]).await?, vec![Applied]);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_mapping_naming_a_missing_column_is_refused_at_connect() -> Result<()> {
+    let text = std::fs::read_to_string(common::mapping_path())?;
+    let broken = text.replace(
+        r#"{ legacy = "email", revamp = "email_address" }"#,
+        r#"{ legacy = "no_such_email", revamp = "no_such_email_address" }"#,
+    );
+    ensure!(
+        broken != text,
+        "default.toml no longer maps email as expected"
+    );
+    let path =
+        std::env::temp_dir().join(format!("dbsync-writer-test-{}.toml", common::unique_tag()));
+    std::fs::write(&path, broken)?;
+    let mapping = Mapping::from_path(&path);
+    std::fs::remove_file(&path)?;
+    let mapping = mapping?;
+    for (side, column) in [
+        (Side::Legacy, "no_such_email"),
+        (Side::Revamp, "no_such_email_address"),
+    ] {
+        let result =
+            Target::connect(&common::sync_dsn(side), &mapping, &TargetOptions::default()).await;
+        match result {
+            Err(WriteError::Schema { entry, reason }) => {
+                check_eq!(
+                    entry,
+                    format!("entities.user.columns[2] ({side} `{column}`)")
+                );
+                ensure!(
+                    reason.contains(&format!("has no column `{column}`")),
+                    "{side}: {reason}"
+                );
+            }
+            Err(other) => return Err(anyhow!("{side}: expected a schema error, got {other}")),
+            Ok(_) => {
+                return Err(anyhow!(
+                    "{side}: connected with a mapping naming a missing column"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
