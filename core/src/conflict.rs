@@ -8,8 +8,9 @@
 //! - `legacy_wins` / `revamp_wins`: the favoured side's version wins unless the other one is newer by more than
 //!   the conflict window (edits that far apart are not concurrent; the later one is simply newer).
 //!
-//! A delete carries the version of the row it deleted: it removes the target row unless the target holds a
-//! version that beats it, and its tombstone stops any version that does not beat it from coming back.
+//! A delete's version is when it happened and on which side (the tombstone's `deleted_at` and deleter): it removes
+//! the target row unless the target holds a version that beats it (an edit newer than the delete), and its
+//! tombstone stops any version that does not beat it from coming back; an exact tie goes to the delete.
 
 use crate::event::Side;
 use crate::mapping::ConflictPolicy;
@@ -70,7 +71,7 @@ impl Resolver {
         favoured_wins == (incoming.origin == favoured)
     }
 
-    /// Whether a delete of version `deleted` removes a target row holding `current`.
+    /// Whether a delete with version `deleted` removes a target row holding `current`.
     pub fn delete_applies(&self, deleted: Version, current: Version) -> bool {
         !self.beats(current, deleted)
     }
@@ -147,7 +148,7 @@ mod tests {
     }
 
     #[test]
-    fn a_delete_removes_what_it_saw_but_not_a_newer_concurrent_edit() {
+    fn a_delete_wins_over_older_edits_and_ties_but_not_over_a_newer_edit() {
         let r = resolver(LWW);
         let seen = v(1, Side::Legacy);
         assert!(r.delete_applies(seen, seen));

@@ -43,6 +43,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often ledger rows and tombstones past their retention are pruned.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+/// How long `stop_when_idle` waits for a partition assignment before idle time counts anyway.
+const JOIN_GRACE: Duration = Duration::from_secs(30);
 /// How often a progress line is logged at info level.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -250,6 +252,12 @@ impl Consumer {
                 last_progress = Instant::now();
             }
             if let Some(idle) = options.stop_when_idle {
+                // Idle counts only once the group has given us partitions (joining takes a moment; a broker's
+                // initial rebalance delay can take seconds), or after a generous grace if it never does.
+                let assigned = self.kafka.assignment().is_ok_and(|a| a.count() > 0);
+                if !assigned && started.elapsed() < JOIN_GRACE {
+                    last_message = Instant::now();
+                }
                 if queues.values().all(PartitionQueue::is_empty) && last_message.elapsed() >= idle {
                     break;
                 }

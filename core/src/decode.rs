@@ -6,11 +6,13 @@
 //! Deletes travel as rows of [`TOMBSTONE_TABLE`]: an AFTER DELETE trigger on every synced table records
 //! `(table_name, row_id, row_updated_at, row_source, deleted_at, source)`, and the connectors' filter drops the
 //! tables' raw delete events. A tombstone insert or update (`op` `c`, `u`, or `r` in a snapshot) decodes to a
-//! [`Operation::Delete`](crate::event::Operation::Delete) of `table_name`'s entity whose payload is the deleted
-//! row's version in the origin side's column names (`{key: row_id, <updated_at column>: row_updated_at, "source":
-//! row_source}`) and whose `source` is the deleter, so the echo filter drops the sync service's own deletes. A
-//! tombstone's own delete (pruning) is [`Decoded::Ignored`]. A raw `op = d` on a synced table (a connector without
-//! the filter) still decodes to a delete carrying the before image.
+//! [`Operation::Delete`](crate::event::Operation::Delete) of `table_name`'s entity whose payload is the delete's
+//! own version in the origin side's column names (`{key: row_id, <updated_at column>: deleted_at, "source":
+//! source}`: when and by whom it was deleted, so last-writer-wins weighs the delete against concurrent updates)
+//! and whose `source` is the deleter, so the echo filter drops the sync service's own deletes. `row_updated_at`
+//! and `row_source` (the deleted row's version) are not read and may be absent. A tombstone's own delete (pruning)
+//! is [`Decoded::Ignored`]. A raw `op = d` on a synced table (a connector without the filter) still decodes to a
+//! delete carrying the before image, whose `updated_at` and `source` then stand in for the delete's version.
 //!
 //! Every failure is a [`DecodeError`] naming the field; nothing from the input can panic.
 

@@ -86,8 +86,9 @@ pub struct ChangeEvent {
     pub operation: Operation,
     /// The row's primary key (the same on both sides).
     pub primary_key: i64,
-    /// The row image in the origin side's column names: the after image; for a delete, the deleted row's version
-    /// (key, `updated_at` column and `source`, from a tombstone) or the whole before image (a raw delete).
+    /// The row image in the origin side's column names: the after image; for a delete, the delete's version (key,
+    /// the tombstone's `deleted_at` under the `updated_at` column, and the deleter as `source`) or the whole before
+    /// image (a raw delete).
     pub payload: Map<String, Value>,
     /// Who made the change (`legacy`, `revamp` or `sync_service`): the row's `source` column, or for a tombstone
     /// delete the deleter.

@@ -76,7 +76,8 @@ pub struct Delete {
     pub key_column: String,
     /// The row's key.
     pub key: i64,
-    /// The version of the row the deleter saw (its `updated_at` and `source` at the origin when deleted).
+    /// The delete's version: when and on which side the row was deleted (the tombstone's `deleted_at` and deleter;
+    /// for a raw delete, the before image's `updated_at` and `source` stand in).
     pub deleted: Version,
     /// The target's column holding the version (with `source`) that `deleted` is compared with.
     pub updated_at_column: String,

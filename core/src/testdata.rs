@@ -122,8 +122,8 @@ pub(crate) fn envelope(side: Side, table: &str, op: &str, row: Value) -> Value {
 }
 
 /// A `dbsync_tombstones` row image as `side`'s connector sends it (timestamps as ISO text from PostgreSQL, epoch
-/// microseconds from MariaDB): `deleter` deleted row `row_id` of `table`, whose version was [`row_updated_at`] by
-/// `row_source`.
+/// microseconds from MariaDB): `deleter` deleted row `row_id` of `table` at [`deleted_at`]; the row's version then
+/// was [`row_updated_at`] by `row_source` (recorded by the trigger, not read by decode).
 pub(crate) fn tombstone_row(
     side: Side,
     table: &str,
@@ -131,12 +131,16 @@ pub(crate) fn tombstone_row(
     row_source: &str,
     deleter: &str,
 ) -> Value {
-    let deleted_at = match side {
+    json!({"table_name": table, "row_id": row_id, "row_updated_at": row_updated_at(side),
+        "row_source": row_source, "deleted_at": deleted_at(side), "source": deleter})
+}
+
+/// `deleted_at` of every [`tombstone_row`] of `side`, as the connector sends it: later than [`row_updated_at`].
+pub(crate) fn deleted_at(side: Side) -> Value {
+    match side {
         Side::Legacy => json!("2026-11-25T23:18:18.000001Z"),
         Side::Revamp => json!(TS_US + 876_545),
-    };
-    json!({"table_name": table, "row_id": row_id, "row_updated_at": row_updated_at(side),
-        "row_source": row_source, "deleted_at": deleted_at, "source": deleter})
+    }
 }
 
 /// `row_updated_at` of every [`tombstone_row`] of `side`, as the connector sends it.

@@ -4,10 +4,13 @@
 //! The key comes from the event (decode read it from the row image), `source` is never mapped (the target's
 //! trigger stamps it), and columns the mapping does not know are ignored.
 //!
-//! A delete maps no row values: it carries the key and the version of the row its deleter saw, read from the
-//! event's payload (the tombstone's `row_updated_at` and `row_source` under the origin's `updated_at` column and
-//! `source`, or a raw before image) as [`Version::stored`]. The writer deletes the target row unless that row holds
-//! a version that beats it; a payload without that version is [`TransformError::MalformedDelete`].
+//! A delete maps no row values: it carries the key and the delete's own version, read from the event's payload as
+//! [`Version::stored`]: for a tombstone, when and by whom the row was deleted (its `deleted_at` and deleter under
+//! the origin's `updated_at` column and `source`; a published deleter is never the sync service, so the version is
+//! the origin side's), for a raw delete the before image's `updated_at` and `source`. The writer deletes the target
+//! row unless that row holds a version that beats it (last-writer-wins: an update newer than the delete survives, a
+//! delete newer than a concurrent update wins); a payload without that version is
+//! [`TransformError::MalformedDelete`].
 
 mod convert;
 
@@ -62,9 +65,9 @@ pub enum TransformError {
         /// What the converter accepts.
         expected: &'static str,
     },
-    /// A delete's payload lacks the version of the deleted row (its `updated_at` column or `source`), or holds an
-    /// unusable one, so last-writer-wins could not judge it.
-    #[error("{entity}: delete from the {side} side has no usable `{column}` (the deleted row's version): {problem}")]
+    /// A delete's payload lacks the delete's version (its `updated_at` column or `source`: when and by whom the row
+    /// was deleted), or holds an unusable one, so last-writer-wins could not judge it.
+    #[error("{entity}: delete from the {side} side has no usable `{column}` (the delete's version): {problem}")]
     MalformedDelete {
         /// The entity name.
         entity: String,
@@ -113,7 +116,8 @@ pub fn transform(event: &ChangeEvent, mapping: &Mapping) -> Result<RowOp, Transf
     }
 }
 
-/// The version of the row a delete removed: its `updated_at` and `source` at the origin, from the payload.
+/// The delete's version: the payload's `updated_at` column and `source` at the origin (a tombstone's `deleted_at`
+/// and deleter; a raw delete's before image).
 fn deleted_version(event: &ChangeEvent, entity: &Entity) -> Result<Version, TransformError> {
     let malformed = |column: &str, problem: String| TransformError::MalformedDelete {
         entity: entity.name().to_string(),

@@ -202,7 +202,7 @@ where
 async fn a_replay_is_a_duplicate_and_the_row_keeps_the_incoming_version() -> Result<()> {
     both(|f| async move {
         let create = f.user(0, 0, f.at(0), "a@writer.test")?;
-        check_eq!(f.apply(&[create.clone()]).await?, vec![Applied]);
+        check_eq!(f.apply(std::slice::from_ref(&create)).await?, vec![Applied]);
         check_eq!(f.apply(&[create]).await?, vec![Duplicate]);
         let row = f.user_row(0).await?.context("row written")?;
         check_eq!(row.source, "sync_service");

@@ -87,7 +87,9 @@ pub(super) fn decode(
     }))
 }
 
-/// A tombstone row written (or read by a snapshot): the delete of `after.row_id` in `after.table_name`.
+/// A tombstone row written (or read by a snapshot): the delete of `after.row_id` in `after.table_name`, whose
+/// version is the delete's own (`after.deleted_at` and the deleter `after.source`). `row_updated_at` and `row_source`
+/// (the deleted row's version) are not read.
 fn tombstone(
     message: &Map<String, Value>,
     source: &Map<String, Value>,
@@ -106,25 +108,24 @@ fn tombstone(
             name: table.to_string(),
         })?;
     let key = key_value(row.get("row_id"), "after.row_id")?;
-    let updated_at = required(row, "row_updated_at", "after.row_updated_at")?;
+    let deleted_at = required(row, "deleted_at", "after.deleted_at")?;
     // Kept as received (ISO text from PostgreSQL, epoch microseconds from MariaDB), but it must be readable.
-    let readable = match updated_at {
+    let readable = match deleted_at {
         Value::String(text) => timestamp::parse_text(text).is_some(),
         Value::Number(n) => n.as_i64().and_then(timestamp::from_micros).is_some(),
         _ => false,
     };
     if !readable {
         return Err(DecodeError::InvalidTimestamp {
-            field: "after.row_updated_at".to_string(),
-            value: quote(updated_at),
+            field: "after.deleted_at".to_string(),
+            value: quote(deleted_at),
         });
     }
-    let row_source = required_str(row, "row_source", "after.row_source")?;
     let deleter = required_str(row, SOURCE_COLUMN, &format!("after.{SOURCE_COLUMN}"))?;
     let mut payload = Map::with_capacity(3);
     payload.insert(entity.key().to_string(), Value::from(key));
-    payload.insert(entity.updated_at(side).to_string(), updated_at.clone());
-    payload.insert(SOURCE_COLUMN.to_string(), Value::from(row_source));
+    payload.insert(entity.updated_at(side).to_string(), deleted_at.clone());
+    payload.insert(SOURCE_COLUMN.to_string(), Value::from(deleter));
     Ok(ChangeEvent {
         event_id: event_id(source, TOMBSTONE_TABLE, &format!("{table}:{key}"), op)?,
         entity_type: entity.name().to_string(),

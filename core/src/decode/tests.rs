@@ -1,8 +1,8 @@
 use super::*;
 use crate::event::Operation;
 use crate::testdata::{
-    envelope, legacy_rows, mapping, maria_envelope, object, pg_envelope, revamp_rows,
-    row_updated_at, tombstone_row, TS_US,
+    deleted_at, envelope, legacy_rows, mapping, maria_envelope, object, pg_envelope, revamp_rows,
+    tombstone_row, TS_US,
 };
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -452,7 +452,8 @@ fn tombstones_of_every_table_on_both_sides_are_deletes() {
     for (side, rows) in [(Side::Legacy, legacy_rows()), (Side::Revamp, revamp_rows())] {
         for (table, entity, key, _) in rows {
             for (op, snapshot) in [("c", false), ("u", false), ("r", true)] {
-                let row = tombstone_row(side, table, key, side.as_str(), side.as_str());
+                // The deleted row was the sync service's; the delete's version is the deleter's.
+                let row = tombstone_row(side, table, key, "sync_service", side.as_str());
                 let event = event(&tombstone(side, op, row), side);
                 let at = format!("{side} {table} {op}");
                 assert_eq!(
@@ -465,7 +466,7 @@ fn tombstones_of_every_table_on_both_sides_are_deletes() {
                     "{at}"
                 );
                 let payload =
-                    json!({"id": key, "updated_at": row_updated_at(side), "source": side.as_str()});
+                    json!({"id": key, "updated_at": deleted_at(side), "source": side.as_str()});
                 assert_eq!(event.payload, object(payload), "{at}");
                 assert_eq!(event.source, side.as_str(), "{at}");
                 assert_eq!(
@@ -531,7 +532,8 @@ fn postgres_tombstone_fixture_decodes() {
         ),
         ("like", Operation::Delete, 2)
     );
-    let payload = json!({"id": 2, "updated_at": "2026-11-25T23:32:15.093677Z", "source": "legacy"});
+    // The delete's version: `deleted_at` and the deleter, not `row_updated_at` (23:32:15.093677).
+    let payload = json!({"id": 2, "updated_at": "2026-11-25T23:32:33.783819Z", "source": "legacy"});
     assert_eq!(event.payload, object(payload));
     assert_eq!((event.source.as_str(), event.snapshot), ("legacy", false));
     assert_eq!(event.timestamp, micros(1_795_649_553_783_899));
@@ -562,9 +564,10 @@ fn mariadb_tombstone_fixture_decodes() {
         ),
         ("post", Operation::Delete, 1_000_000_000_002)
     );
-    // The deleted row was written by the sync service; the delete itself is revamp's, so it is no echo.
-    let payload = json!({"id": 1_000_000_000_002_i64, "updated_at": 1_795_649_550_674_683_i64,
-        "source": "sync_service"});
+    // The deleted row was written by the sync service; the delete itself is revamp's, so it is no echo, and its
+    // version is `deleted_at` by revamp (not `row_updated_at` by the sync service).
+    let payload = json!({"id": 1_000_000_000_002_i64, "updated_at": 1_795_649_553_828_428_i64,
+        "source": "revamp"});
     assert_eq!(event.payload, object(payload));
     assert_eq!(event.source, "revamp");
     assert!(!crate::filter::is_echo(&event));
@@ -587,7 +590,7 @@ fn sync_service_deletes_are_echoes() {
         let event = event(&tombstone(side, "c", row), side);
         assert_eq!(event.operation, Operation::Delete);
         assert_eq!(event.source, "sync_service");
-        assert_eq!(event.payload["source"], side.other().as_str());
+        assert_eq!(event.payload["source"], "sync_service");
         assert!(crate::filter::is_echo(&event));
     }
 }
@@ -659,20 +662,20 @@ fn malformed_tombstones_are_errors() {
             "key `after.row_id` is not an integer: \"4\"",
         ),
         (
-            with("row_updated_at", None),
-            "field `after.row_updated_at` is missing or null",
+            with("deleted_at", None),
+            "field `after.deleted_at` is missing or null",
         ),
         (
-            with("row_updated_at", Some(json!("soon"))),
-            "field `after.row_updated_at` is not a valid timestamp: \"soon\"",
+            with("deleted_at", Some(json!("soon"))),
+            "field `after.deleted_at` is not a valid timestamp: \"soon\"",
         ),
         (
-            with("row_updated_at", Some(json!(true))),
-            "field `after.row_updated_at` is not a valid timestamp: true",
+            with("deleted_at", Some(json!(true))),
+            "field `after.deleted_at` is not a valid timestamp: true",
         ),
         (
-            with("row_source", None),
-            "field `after.row_source` is missing or null",
+            with("deleted_at", Some(json!(i64::MAX))),
+            "field `after.deleted_at` is not a valid timestamp: 9223372036854775807",
         ),
         (
             with("source", Some(Value::Null)),
@@ -687,5 +690,43 @@ fn malformed_tombstones_are_errors() {
         let err = error(&bytes, Side::Revamp);
         assert_eq!(err.to_string(), expected);
         assert_eq!(err.reason(), "malformed", "{err}");
+    }
+}
+
+#[test]
+fn tombstones_without_the_deleted_rows_version_decode() {
+    // `row_updated_at` and `row_source` are the deleted row's version, which a delete no longer carries: absent,
+    // null or unreadable, they change nothing.
+    for side in [Side::Legacy, Side::Revamp] {
+        let table = if side == Side::Legacy {
+            "legacy_users"
+        } else {
+            "revamp_users"
+        };
+        let expected = event(
+            &tombstone(side, "c", tombstone_row(side, table, 4, "legacy", "revamp")),
+            side,
+        );
+        for (row_updated_at, row_source) in [
+            (None, None),
+            (Some(Value::Null), Some(Value::Null)),
+            (Some(json!("soon")), Some(json!(1))),
+        ] {
+            let mut row = tombstone_row(side, table, 4, "legacy", "revamp");
+            let object = row.as_object_mut().unwrap();
+            for (field, value) in [
+                ("row_updated_at", &row_updated_at),
+                ("row_source", &row_source),
+            ] {
+                match value {
+                    Some(value) => object.insert(field.to_string(), value.clone()),
+                    None => object.remove(field),
+                };
+            }
+            let at = format!("{side} {row_updated_at:?} {row_source:?}");
+            assert_eq!(event(&tombstone(side, "c", row), side), expected, "{at}");
+        }
+        let payload = json!({"id": 4, "updated_at": deleted_at(side), "source": "revamp"});
+        assert_eq!(expected.payload, object(payload), "{side}");
     }
 }

@@ -359,7 +359,7 @@ fn deletes_carry_the_key_and_the_deleted_version() {
 }
 
 #[test]
-fn tombstone_fixtures_become_deletes_of_the_version_seen() {
+fn tombstone_fixtures_become_deletes_versioned_when_and_by_whom_deleted() {
     let decode = |bytes: &str, side: Side| match crate::decode::decode(
         None,
         Some(bytes.as_bytes()),
@@ -378,10 +378,11 @@ fn tombstone_fixtures_become_deletes_of_the_version_seen() {
         (delete.entity.as_str(), delete.table.as_str(), delete.key),
         ("like", "revamp_post_likes", 2)
     );
+    // `deleted_at`, not `row_updated_at` (23:32:15.093677).
     assert_eq!(
         delete.deleted,
         Version {
-            updated_at: instant("2026-11-25T23:32:15.093677Z"),
+            updated_at: instant("2026-11-25T23:32:33.783819Z"),
             origin: Side::Legacy
         }
     );
@@ -390,7 +391,8 @@ fn tombstone_fixtures_become_deletes_of_the_version_seen() {
         (legacy.event_id, Side::Legacy)
     );
 
-    // Revamp deleted a row the sync service had written there: the version it saw is legacy's.
+    // Revamp deleted a row the sync service had written there (legacy's version): the delete is revamp's, at its
+    // `deleted_at`.
     let revamp = decode(
         include_str!("../../tests/fixtures/revamp_posts_tombstone_of_synced_row.json"),
         Side::Revamp,
@@ -403,11 +405,63 @@ fn tombstone_fixtures_become_deletes_of_the_version_seen() {
     assert_eq!(
         delete.deleted,
         Version {
-            updated_at: DateTime::from_timestamp_micros(1_795_649_550_674_683).unwrap(),
-            origin: Side::Legacy
+            updated_at: DateTime::from_timestamp_micros(1_795_649_553_828_428).unwrap(),
+            origin: Side::Revamp
         }
     );
     assert_eq!(delete.origin, Side::Revamp);
+}
+
+#[test]
+fn tombstone_delete_version_is_deleted_at_not_row_updated_at() {
+    use crate::decode::{decode, Decoded, TOMBSTONE_TABLE};
+    use crate::testdata::{deleted_at, envelope, row_updated_at, tombstone_row};
+    // PostgreSQL sends ISO text, MariaDB epoch microseconds.
+    for (side, table, entity, deleted, row_version) in [
+        (
+            Side::Legacy,
+            "legacy_posts",
+            "post",
+            instant("2026-11-25T23:18:18.000001Z"),
+            instant("2026-11-25T23:18:17.123456Z"),
+        ),
+        (
+            Side::Revamp,
+            "revamp_post_likes",
+            "like",
+            DateTime::from_timestamp_micros(TS_US + 876_545).unwrap(),
+            DateTime::from_timestamp_micros(TS_US).unwrap(),
+        ),
+    ] {
+        assert_eq!(
+            (
+                deleted_at(side).is_string(),
+                row_updated_at(side).is_string()
+            ),
+            (side == Side::Legacy, side == Side::Legacy)
+        );
+        // Whoever wrote the deleted row (even the sync service), the delete is the deleter's, at `deleted_at`.
+        for row_source in [side.as_str(), side.other().as_str(), "sync_service"] {
+            let row = tombstone_row(side, table, 31, row_source, side.as_str());
+            let message = serde_json::to_vec(&envelope(side, TOMBSTONE_TABLE, "c", row)).unwrap();
+            let event = match decode(None, Some(&message), side, &mapping()) {
+                Ok(Decoded::Event(event)) => event,
+                other => panic!("expected an event, got {other:?}"),
+            };
+            let delete = delete_of(&event);
+            let at = format!("{side} {row_source}");
+            assert_eq!(delete.entity, entity, "{at}");
+            assert_eq!(
+                delete.deleted,
+                Version {
+                    updated_at: deleted,
+                    origin: side
+                },
+                "{at}"
+            );
+            assert_ne!(delete.deleted.updated_at, row_version, "{at}");
+        }
+    }
 }
 
 #[test]
@@ -437,23 +491,23 @@ fn delete_without_the_deleted_version_is_malformed() {
     let cases = [
         (
             json!({"id": 77, "source": "legacy"}),
-            "post: delete from the legacy side has no usable `updated_at` (the deleted row's version): missing or null",
+            "post: delete from the legacy side has no usable `updated_at` (the delete's version): missing or null",
         ),
         (
             json!({"id": 77, "updated_at": null, "source": "legacy"}),
-            "post: delete from the legacy side has no usable `updated_at` (the deleted row's version): missing or null",
+            "post: delete from the legacy side has no usable `updated_at` (the delete's version): missing or null",
         ),
         (
             json!({"id": 77, "updated_at": "soon", "source": "legacy"}),
-            "post: delete from the legacy side has no usable `updated_at` (the deleted row's version): \"soon\" is not an ISO-8601 timestamp or epoch microseconds",
+            "post: delete from the legacy side has no usable `updated_at` (the delete's version): \"soon\" is not an ISO-8601 timestamp or epoch microseconds",
         ),
         (
             json!({"id": 77, "updated_at": "2026-11-25T23:18:17Z"}),
-            "post: delete from the legacy side has no usable `source` (the deleted row's version): missing or null",
+            "post: delete from the legacy side has no usable `source` (the delete's version): missing or null",
         ),
         (
             json!({"id": 77, "updated_at": "2026-11-25T23:18:17Z", "source": 1}),
-            "post: delete from the legacy side has no usable `source` (the deleted row's version): 1 is not a string",
+            "post: delete from the legacy side has no usable `source` (the delete's version): 1 is not a string",
         ),
     ];
     for (payload, expected) in cases {

@@ -130,6 +130,8 @@ async fn apply_delete<S: RowStore>(
                 return Ok(OpOutcome::ConflictLost);
             }
             store.delete(op).await?;
+            // The trigger stamped the tombstone with now; it must carry the delete's own time.
+            store.put_tombstone(&op.table, op.key, op.deleted).await?;
         }
         None => {
             // Never arrived (or already gone): remember the delete so a late create cannot bring the row back.

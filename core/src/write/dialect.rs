@@ -14,11 +14,13 @@ pub(crate) struct Dialect {
     numbered_placeholders: bool,
     /// Records an event id (one text parameter); affects 0 rows for a replay.
     pub record_event: &'static str,
-    /// Reads a tombstone's version: table name, row id.
+    /// Reads a tombstone's version (when, and who deleted): table name, row id.
     pub tombstone: &'static str,
     /// Removes a tombstone: table name, row id.
     pub drop_tombstone: &'static str,
-    /// Writes a tombstone: table name, row id, row_updated_at, row_source.
+    /// Writes the tombstone of a delete applied by the sync service, with the delete's own time: table name, row id,
+    /// deleted_at. `source` says sync_service, i.e. the other side deleted (see `Version::stored`); for a row that
+    /// never arrived the row version is unknown and recorded as the delete's time.
     pub put_tombstone: &'static str,
     /// Ledger and tombstone pruning, each with one timestamp parameter.
     pub prune: [&'static str; 2],
@@ -29,12 +31,11 @@ pub(crate) const POSTGRES: Dialect = Dialect {
     quote: '"',
     numbered_placeholders: true,
     record_event: "INSERT INTO dbsync_applied_events (event_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING",
-    tombstone: "SELECT row_updated_at, row_source FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
+    tombstone: "SELECT deleted_at, source FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
     drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
-    put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, source) \
-         VALUES ($1, $2, $3, $4, 'sync_service') ON CONFLICT (table_name, row_id) DO UPDATE \
-         SET row_updated_at = EXCLUDED.row_updated_at, row_source = EXCLUDED.row_source, \
-         deleted_at = clock_timestamp(), source = EXCLUDED.source",
+    put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
+         VALUES ($1, $2, $3, 'sync_service', $3, 'sync_service') ON CONFLICT (table_name, row_id) DO UPDATE \
+         SET deleted_at = EXCLUDED.deleted_at, source = EXCLUDED.source",
     prune: [
         "DELETE FROM dbsync_applied_events WHERE applied_at < $1",
         "DELETE FROM dbsync_tombstones WHERE deleted_at < $1",
@@ -47,11 +48,10 @@ pub(crate) const MYSQL: Dialect = Dialect {
     numbered_placeholders: false,
     // INSERT IGNORE affects 0 rows for a duplicate even with CLIENT_FOUND_ROWS (which sqlx sets).
     record_event: "INSERT IGNORE INTO dbsync_applied_events (event_id) VALUES (?)",
-    tombstone: "SELECT row_updated_at, row_source FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
+    tombstone: "SELECT deleted_at, source FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
     drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
     put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
-         VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), 'sync_service') ON DUPLICATE KEY UPDATE \
-         row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source), \
+         VALUES (?, ?, ?, 'sync_service', ?, 'sync_service') ON DUPLICATE KEY UPDATE \
          deleted_at = VALUES(deleted_at), source = VALUES(source)",
     prune: [
         "DELETE FROM dbsync_applied_events WHERE applied_at < ?",

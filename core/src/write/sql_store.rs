@@ -180,11 +180,16 @@ macro_rules! impl_row_store {
                 key: i64,
                 deleted: Version,
             ) -> Result<(), WriteError> {
+                // The tombstone says "deleted by the other side at `deleted.updated_at`".
+                debug_assert_eq!(
+                    row_source_for(self.dialect.side, deleted),
+                    crate::filter::SYNC_SERVICE_SOURCE
+                );
                 let values = [
                     SqlValue::Text(table.to_string()),
                     SqlValue::Int(key),
                     SqlValue::Timestamp(deleted.updated_at),
-                    SqlValue::Text(row_source_for(self.dialect.side, deleted).to_string()),
+                    SqlValue::Timestamp(deleted.updated_at),
                 ];
                 let sql = self.dialect.put_tombstone.to_string();
                 self.write(

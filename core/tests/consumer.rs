@@ -1,0 +1,405 @@
+//! The consumer against the real broker and MariaDB (`make up`): Debezium-shaped legacy messages on a topic of the
+//! test's own (never legacy.events, revamp.events or sync.dlq), applied into revamp_db by the sync service's
+//! account, with a dead-letter topic and consumer group of its own. Rows and ledger entries are removed at the end.
+
+mod common;
+
+use anyhow::{anyhow, ensure, Context, Result};
+use common::{check_eq, Admin, DEADLINE};
+use dbsync_core::{decode, Consumer, Counters, Decoded, RunOptions, Side, SyncConfig};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A one-partition source topic and a dead-letter topic made for one test (deleted on drop), plus a group name.
+struct Topics {
+    brokers: String,
+    topic: String,
+    dlq: String,
+    group: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// A dead letter as read back.
+#[derive(Debug)]
+struct Letter {
+    value: Vec<u8>,
+    headers: BTreeMap<String, String>,
+}
+
+impl Topics {
+    fn create() -> Result<Self> {
+        let unique = format!("{}-{}", std::process::id(), common::unique_tag());
+        let topics = Topics {
+            brokers: common::brokers(),
+            topic: format!("dbsync-test-consumer-{unique}"),
+            dlq: format!("dbsync-test-consumer-dlq-{unique}"),
+            group: format!("dbsync-test-consumer-{unique}"),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+        };
+        topics.runtime.block_on(async {
+            let admin: AdminClient<DefaultClientContext> = topics.client().create()?;
+            let new = [&topics.topic, &topics.dlq]
+                .map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1)));
+            for result in admin.create_topics(&new, &AdminOptions::new()).await? {
+                result.map_err(|(topic, code)| anyhow!("creating {topic}: {code}"))?;
+            }
+            anyhow::Ok(())
+        })?;
+        let reader = topics.reader()?;
+        let started = Instant::now();
+        while !topics.in_metadata(&reader)? {
+            ensure!(
+                started.elapsed() < DEADLINE,
+                "topics never showed up in the metadata"
+            );
+        }
+        Ok(topics)
+    }
+
+    fn client(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.brokers);
+        config
+    }
+
+    /// A consumer in a group of its own (it never joins `self.group`; it only assigns or reads offsets).
+    fn reader(&self) -> Result<BaseConsumer> {
+        Ok(self
+            .client()
+            .set("group.id", format!("{}-reader", self.group))
+            .set("enable.auto.commit", "false")
+            .create()?)
+    }
+
+    fn in_metadata(&self, reader: &BaseConsumer) -> Result<bool> {
+        let metadata = reader.fetch_metadata(None, Duration::from_secs(5))?;
+        Ok([&self.topic, &self.dlq].iter().all(|name| {
+            metadata
+                .topics()
+                .iter()
+                .any(|t| t.name() == *name && t.partitions().len() == 1)
+        }))
+    }
+
+    /// Produces `(key, value)` messages in order; returns their offsets.
+    fn produce(&self, messages: &[(String, Vec<u8>)]) -> Result<Vec<i64>> {
+        self.runtime.block_on(async {
+            let producer: FutureProducer = self.client().create()?;
+            let mut offsets = Vec::new();
+            for (key, value) in messages {
+                let record = FutureRecord::to(&self.topic).key(key).payload(value);
+                let delivered = producer
+                    .send(record, Duration::from_secs(10))
+                    .await
+                    .map_err(|(e, _)| e)?;
+                offsets.push(delivered.offset);
+            }
+            anyhow::Ok(offsets)
+        })
+    }
+
+    /// Reads the dead-letter topic from the beginning until `count` letters arrived.
+    fn letters(&self, count: usize) -> Result<Vec<Letter>> {
+        let reader = self.reader()?;
+        let mut assignment = TopicPartitionList::new();
+        assignment.add_partition_offset(&self.dlq, 0, Offset::Beginning)?;
+        reader.assign(&assignment)?;
+        let started = Instant::now();
+        let mut letters = Vec::new();
+        while letters.len() < count {
+            ensure!(
+                started.elapsed() < DEADLINE,
+                "only {} of {count} dead letters arrived",
+                letters.len()
+            );
+            let Some(message) = reader.poll(Duration::from_millis(200)) else {
+                continue;
+            };
+            let message = message?;
+            let text = |bytes: Option<&[u8]>| {
+                String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+            };
+            let headers = message
+                .headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|h| (h.key.to_string(), text(h.value)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            letters.push(Letter {
+                value: message.payload().unwrap_or_default().to_vec(),
+                headers,
+            });
+        }
+        Ok(letters)
+    }
+
+    /// The offset `self.group` committed on the source topic, if any.
+    fn committed(&self) -> Result<Option<i64>> {
+        let reader: BaseConsumer = self
+            .client()
+            .set("group.id", &self.group)
+            .set("enable.auto.commit", "false")
+            .create()?;
+        let mut list = TopicPartitionList::new();
+        list.add_partition(&self.topic, 0);
+        let committed = reader.committed_offsets(list, Duration::from_secs(10))?;
+        Ok(committed
+            .find_partition(&self.topic, 0)
+            .and_then(|p| p.offset().to_raw())
+            .filter(|offset| *offset >= 0))
+    }
+
+    /// A consumer of the source topic into MariaDB, parked children retried quickly.
+    fn consumer(&self) -> Result<Consumer> {
+        let config = SyncConfig::from_json(json!({
+            "brokers": self.brokers,
+            "group_id": self.group,
+            "topic": self.topic,
+            "dlq_topic": self.dlq,
+            "direction": "legacy_to_revamp",
+            "target_dsn": common::sync_dsn(Side::Revamp),
+            "mapping_path": common::mapping_path(),
+            "batch_linger_ms": 10,
+            "retry_backoff_ms": 20,
+        }))?;
+        Ok(Consumer::new(config)?)
+    }
+}
+
+impl Drop for Topics {
+    fn drop(&mut self) {
+        if let Ok(admin) = self.client().create::<AdminClient<DefaultClientContext>>() {
+            let names = [self.topic.as_str(), self.dlq.as_str()];
+            let _ = self
+                .runtime
+                .block_on(admin.delete_topics(&names, &AdminOptions::new()));
+        }
+    }
+}
+
+/// Debezium-shaped messages from the legacy side about rows of one id block; each gets its own LSN (far above the
+/// stack's own, so the derived event ids are new to the ledger).
+struct Legacy {
+    base: i64,
+    tag: String,
+    lsn: std::cell::Cell<u64>,
+}
+
+impl Legacy {
+    /// A message about row `n` of `table`: its key and PostgreSQL connector envelope.
+    fn message(&self, table: &str, op: &str, n: i64, row: serde_json::Value) -> (String, Vec<u8>) {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        self.lsn.set(self.lsn.get() + 1);
+        let value = json!({"before": null, "after": row, "op": op, "ts_ms": now_ms, "transaction": null,
+            "source": {"version": "3.5.0.Final", "connector": "postgresql", "name": "legacy", "ts_ms": now_ms,
+                "ts_us": now_ms * 1000, "snapshot": "false", "db": "legacy_db", "schema": "public", "table": table,
+                "txId": 1, "lsn": self.lsn.get(), "xmin": null}});
+        let key = json!({"id": self.base + n}).to_string();
+        (key, value.to_string().into_bytes())
+    }
+
+    /// User `n` as the legacy application (or, with `source` `sync_service`, the sync service) wrote it.
+    fn user(
+        &self,
+        op: &str,
+        n: i64,
+        (status, email, at): (&str, &str, Time),
+        source: &str,
+    ) -> (String, Vec<u8>) {
+        let row = json!({"id": self.base + n, "username": format!("c{}_{n}", self.tag), "email": email,
+            "full_name": "Consumer Test", "status": status, "is_admin": false, "created_at": iso(at),
+            "updated_at": iso(at), "source": source});
+        self.message("legacy_users", op, n, row)
+    }
+
+    fn post(&self, n: i64, author: i64, at: Time) -> (String, Vec<u8>) {
+        let row = json!({"id": self.base + n, "author_id": self.base + author, "title": "early", "body": "b",
+            "state": "published", "created_at": iso(at), "updated_at": iso(at), "source": "legacy"});
+        self.message("legacy_posts", "c", n, row)
+    }
+}
+
+type Time = chrono::DateTime<chrono::Utc>;
+
+fn iso(at: Time) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[test]
+fn applies_skips_and_dead_letters_then_resumes_from_the_committed_offset() -> Result<()> {
+    let topics = Topics::create().context("is the stack up (`make up`)?")?;
+    let admin_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let admin = admin_runtime.block_on(Admin::connect(Side::Revamp))?;
+    let base = common::id_block(Side::Revamp);
+    let lsn = 1_000_000_000_000 + (common::random_u64() % 1_000_000_000) * 100;
+    let legacy = Legacy {
+        base,
+        tag: common::unique_tag(),
+        lsn: lsn.into(),
+    };
+    let (t0, t1) = (
+        common::now_micros(),
+        common::now_micros() + chrono::TimeDelta::seconds(1),
+    );
+    let (post, u1, u2, echo, frozen) = (10, 1, 2, 3, 4);
+    let u1_create = legacy.user("c", u1, ("active", "one@consumer.test", t0), "legacy");
+    let garbage = format!("this is not JSON {}", legacy.tag).into_bytes();
+    let messages = vec![
+        legacy.post(post, u2, t0), // a child before its parent, on another key
+        u1_create.clone(),
+        legacy.user("c", u2, ("active", "two@consumer.test", t0), "legacy"),
+        legacy.user("u", u1, ("banned", "new@consumer.test", t1), "legacy"),
+        legacy.user("c", echo, ("active", "e@consumer.test", t0), "sync_service"),
+        u1_create,
+        (json!({"id": base + frozen}).to_string(), garbage),
+        legacy.user("c", frozen, ("frozen", "f@consumer.test", t0), "legacy"),
+    ];
+    let mapping = common::mapping()?;
+    let event_ids: Vec<_> = messages
+        .iter()
+        .filter_map(
+            |(_, value)| match decode(None, Some(value), Side::Legacy, &mapping) {
+                Ok(Decoded::Event(event)) => Some(event.event_id),
+                _ => None,
+            },
+        )
+        .collect();
+
+    let result = (|| -> Result<()> {
+        let offsets = topics.produce(&messages)?;
+        let started = Instant::now();
+        let counters = topics.consumer()?.run(
+            RunOptions {
+                max_events: Some(messages.len() as u64),
+                timeout: Some(Duration::from_secs(60)),
+                stop_when_idle: None,
+            },
+            &mut || {},
+        )?;
+        eprintln!("first run: {:?} in {:?}", counters, started.elapsed());
+        let c = &counters;
+        let summary = (
+            c.consumed,
+            c.applied,
+            c.skipped_echo,
+            c.duplicates,
+            c.dead_lettered,
+        );
+        check_eq!(summary, (8, 4, 1, 1, 2));
+        check_eq!((counters.conflicts_lost, counters.retried), (0, 0));
+
+        let rows = admin_runtime.block_on(async {
+            let mut rows = Vec::new();
+            for n in [u1, u2, echo, frozen] {
+                rows.push(admin.row("revamp_users", "email_address", base + n).await?);
+            }
+            rows.push(
+                admin
+                    .row("revamp_posts", "CAST(user_id AS CHAR)", base + post)
+                    .await?,
+            );
+            anyhow::Ok(rows)
+        })?;
+        let texts: Vec<_> = rows
+            .iter()
+            .map(|r| r.as_ref().map(|r| r.text.clone()))
+            .collect();
+        let parent = (base + u2).to_string();
+        let expected = [
+            Some("new@consumer.test"),
+            Some("two@consumer.test"),
+            None,
+            None,
+            Some(&parent),
+        ];
+        check_eq!(texts, expected.map(|t| t.map(str::to_string)));
+        let one = rows[0].as_ref().context("user 1")?;
+        check_eq!((one.source.as_str(), one.updated_at), ("sync_service", t1));
+
+        let letters = topics.letters(2)?;
+        for (letter, (reason, offset)) in letters.iter().zip([("malformed", 6), ("unmappable", 7)])
+        {
+            let header = |name: &str| letter.headers.get(name).map(String::as_str);
+            check_eq!(header("dbsync.reason"), Some(reason));
+            check_eq!(
+                header("__connect.errors.topic"),
+                Some(topics.topic.as_str())
+            );
+            check_eq!(header("__connect.errors.partition"), Some("0"));
+            let origin_offset = offsets[offset].to_string();
+            check_eq!(
+                header("__connect.errors.offset"),
+                Some(origin_offset.as_str())
+            );
+            check_eq!(letter.value, messages[offset].1);
+        }
+
+        check_eq!(topics.committed()?, Some(offsets[7] + 1));
+        let again = topics.consumer()?.run(
+            RunOptions {
+                max_events: None,
+                timeout: Some(DEADLINE),
+                stop_when_idle: Some(Duration::from_secs(3)),
+            },
+            &mut || {},
+        )?;
+        check_eq!(again, Counters::default());
+        Ok(())
+    })();
+    let cleanup = admin_runtime.block_on(admin.purge(base, &event_ids));
+    result?;
+    cleanup
+}
+
+#[test]
+fn stop_from_another_thread_returns_promptly() -> Result<()> {
+    let topics = Topics::create().context("is the stack up (`make up`)?")?;
+    let consumer = topics.consumer()?;
+    let (ticked, first_tick) = mpsc::channel();
+    let (finished, done) = mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut ticked = Some(ticked);
+            let mut tick = || {
+                if let Some(ticked) = ticked.take() {
+                    let _ = ticked.send(());
+                }
+            };
+            let options = RunOptions {
+                timeout: Some(Duration::from_secs(60)),
+                ..RunOptions::default()
+            };
+            let _ = finished.send(consumer.run(options, &mut tick));
+        });
+        first_tick
+            .recv_timeout(DEADLINE)
+            .context("run() never ticked")?;
+        let stopped = Instant::now();
+        consumer.stop();
+        let counters = done
+            .recv_timeout(Duration::from_secs(5))
+            .context("run() did not return within 5 s of stop()")??;
+        eprintln!("run() returned {:?} after stop()", stopped.elapsed());
+        ensure!(
+            stopped.elapsed() < Duration::from_secs(2),
+            "stop took {:?}",
+            stopped.elapsed()
+        );
+        check_eq!(counters, Counters::default());
+        Ok(())
+    })
+}
