@@ -160,8 +160,19 @@ fn upsert(
             columns.push((entity.key().to_string(), SqlValue::Int(event.primary_key)));
             continue;
         }
+        let is_updated_at = origin_name == Some(entity.updated_at(origin));
+        if !is_updated_at
+            && column
+                .names(origin)
+                .iter()
+                .all(|n| !event.payload.contains_key(n))
+        {
+            // An event from before this column existed (schema evolution): the target keeps its own value (its
+            // default, for an insert). A column only partly present is still an error.
+            continue;
+        }
         let converted = convert::convert(name, column, origin, &event.payload)?;
-        if origin_name == Some(entity.updated_at(origin)) {
+        if is_updated_at {
             updated_at = converted.iter().find_map(|(_, value)| match value {
                 SqlValue::Timestamp(at) => Some(*at),
                 _ => None,

@@ -34,7 +34,8 @@ topic_values() { kcat -b "$DBSYNC_BROKERS" -C -t "$1" -o beginning -e -q -f '%s\
 
 # count_events TOPIC JQ_FILTER: how many Debezium values on TOPIC match JQ_FILTER (a jq boolean expression).
 count_events() {
-    topic_values "$1" | jq -c "select(. != null) | select($2)" 2>/dev/null | wc -l | tr -d ' '
+    # Line by line, skipping what is not JSON (the DLQ test puts a malformed message on legacy.events).
+    topic_values "$1" | jq -cR "fromjson? | select(. != null) | select($2)" | wc -l | tr -d ' '
 }
 
 # poll_until SECONDS COMMAND...: true as soon as COMMAND succeeds, false when the deadline passes.
@@ -99,3 +100,16 @@ caught_up() {
 
 # counter NAME SUMMARY_LINE: one counter of an artisan summary line (`consumed=3 applied=2 ...`).
 counter() { sed -n "s/.*[ :]$1=\([0-9]*\).*/\1/p" <<<"$2" | head -n 1; }
+
+# group_lag GROUP: total lag of a consumer group over its partitions (empty if the group has no committed offsets).
+group_lag() {
+    # shellcheck source=../stack/kafka.sh
+    (source "$TEST_ROOT/testing/stack/kafka.sh" &&
+        kafka_java 256m org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$DBSYNC_BROKERS" \
+            --describe --group "$1" 2>/dev/null) | awk '$1 == "'"$1"'" && $6 ~ /^[0-9]+$/ { lag += $6; n++ } END { if (n) print lag }'
+}
+
+# consumers_idle: both consumer groups have committed everything on their topic.
+consumers_idle() {
+    [ "$(group_lag "$DBSYNC_GROUP_PREFIX-legacy-to-revamp")" = 0 ] && [ "$(group_lag "$DBSYNC_GROUP_PREFIX-revamp-to-legacy")" = 0 ]
+}

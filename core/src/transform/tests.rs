@@ -570,6 +570,18 @@ fn missing_and_unknown_columns() {
     );
     assert_eq!(err.reason(), "unmappable");
 
+    // A column wholly absent is an event from an older schema version: it is left out, not an error.
+    let (key, mut row) = row_of(Side::Revamp, "user");
+    row.as_object_mut().unwrap().remove("last_name");
+    row.as_object_mut().unwrap().remove("first_name");
+    row.as_object_mut().unwrap().remove("email_address");
+    let upsert = upsert_of(&event(Side::Revamp, "user", Operation::Update, key, row));
+    assert!(upsert
+        .columns
+        .iter()
+        .all(|(name, _)| name != "full_name" && name != "email"));
+    assert!(upsert.columns.iter().any(|(name, _)| name == "username"));
+
     let (key, mut row) = row_of(Side::Legacy, "post");
     row["legacy_only_flag"] = json!(true);
     row.as_object_mut().unwrap().remove("id");
