@@ -145,6 +145,225 @@ impl Dialect {
     }
 }
 
+/// Multi-row statements of the bulk path. Parameters are numbered from 1 in the order the caller binds them.
+impl Dialect {
+    fn params(&self, first: usize, n: usize, cast: Option<&str>) -> String {
+        (first..first + n)
+            .map(|i| self.param(i, cast))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Versions of the rows with these `n` keys, locked: key, updated_at, source.
+    pub fn select_versions(
+        &self,
+        table: &str,
+        key_column: &str,
+        updated_at_column: &str,
+        n: usize,
+    ) -> String {
+        format!(
+            "SELECT {k}, {u}, source FROM {t} WHERE {k} IN ({p}) FOR UPDATE",
+            k = self.ident(key_column),
+            u = self.ident(updated_at_column),
+            t = self.ident(table),
+            p = self.params(1, n, None)
+        )
+    }
+
+    /// Which of these `n` keys exist.
+    pub fn select_existing(&self, table: &str, key_column: &str, n: usize) -> String {
+        format!(
+            "SELECT {k} FROM {t} WHERE {k} IN ({p})",
+            k = self.ident(key_column),
+            t = self.ident(table),
+            p = self.params(1, n, None)
+        )
+    }
+
+    /// Tombstones of one table: the table name, then `n` keys. Returns row_id, deleted_at, source.
+    pub fn select_tombstones(&self, n: usize) -> String {
+        format!(
+            "SELECT row_id, deleted_at, source FROM dbsync_tombstones WHERE table_name = {} AND row_id IN ({})",
+            self.param(1, None),
+            self.params(2, n, None)
+        )
+    }
+
+    /// Which of these `n` event ids (text) the ledger holds.
+    pub fn select_known_events(&self, n: usize) -> String {
+        let cast = self.numbered_placeholders.then_some("uuid");
+        let column = if self.numbered_placeholders {
+            "event_id::text"
+        } else {
+            "event_id"
+        };
+        format!(
+            "SELECT {column} FROM dbsync_applied_events WHERE event_id IN ({})",
+            self.params(1, n, cast)
+        )
+    }
+
+    /// Records `n` event ids (text).
+    pub fn record_events(&self, n: usize) -> String {
+        let cast = self.numbered_placeholders.then_some("uuid");
+        let rows: Vec<String> = (1..=n)
+            .map(|i| format!("({})", self.param(i, cast)))
+            .collect();
+        if self.numbered_placeholders {
+            format!(
+                "INSERT INTO dbsync_applied_events (event_id) VALUES {} ON CONFLICT DO NOTHING",
+                rows.join(", ")
+            )
+        } else {
+            format!(
+                "INSERT IGNORE INTO dbsync_applied_events (event_id) VALUES {}",
+                rows.join(", ")
+            )
+        }
+    }
+
+    /// DELETE of `n` keys.
+    pub fn delete_many(&self, table: &str, key_column: &str, n: usize) -> String {
+        format!(
+            "DELETE FROM {} WHERE {} IN ({})",
+            self.ident(table),
+            self.ident(key_column),
+            self.params(1, n, None)
+        )
+    }
+
+    /// Tombstones of deletes applied by the sync service: `n` rows of (table name, row id, deleted_at).
+    pub fn put_tombstones(&self, n: usize) -> String {
+        let rows: Vec<String> = (0..n)
+            .map(|i| {
+                let (t, k, at) = (
+                    self.param(3 * i + 1, None),
+                    self.param(3 * i + 2, None),
+                    self.param(3 * i + 3, None),
+                );
+                format!("({t}, {k}, {at}, 'sync_service', {at}, 'sync_service')")
+            })
+            .collect();
+        let head = "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) VALUES";
+        if self.numbered_placeholders {
+            format!(
+                "{head} {} ON CONFLICT (table_name, row_id) DO UPDATE SET deleted_at = EXCLUDED.deleted_at, \
+                 source = EXCLUDED.source",
+                rows.join(", ")
+            )
+        } else {
+            format!(
+                "{head} {} ON DUPLICATE KEY UPDATE deleted_at = VALUES(deleted_at), source = VALUES(source)",
+                rows.join(", ")
+            )
+        }
+    }
+
+    /// Drops tombstones of one table: the table name, then `n` keys.
+    pub fn drop_tombstones(&self, n: usize) -> String {
+        format!(
+            "DELETE FROM dbsync_tombstones WHERE table_name = {} AND row_id IN ({})",
+            self.param(1, None),
+            self.params(2, n, None)
+        )
+    }
+
+    /// INSERT of `rows` rows with these columns, parameters row by row.
+    pub fn insert_many(
+        &self,
+        table: &str,
+        columns: &[&str],
+        rows: usize,
+        types: &ColumnTypes,
+    ) -> String {
+        let names: Vec<String> = columns.iter().map(|c| self.ident(c)).collect();
+        let values: Vec<String> = (0..rows)
+            .map(|r| {
+                let params: Vec<String> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| self.param(r * columns.len() + i + 1, types.get(table, c)))
+                    .collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            self.ident(table),
+            names.join(", "),
+            values.join(", ")
+        )
+    }
+
+    /// UPDATE of `rows` rows by key: parameters row by row, the key first, then `columns`.
+    pub fn update_many(
+        &self,
+        table: &str,
+        key_column: &str,
+        columns: &[&str],
+        rows: usize,
+        types: &ColumnTypes,
+    ) -> String {
+        let width = columns.len() + 1;
+        let all: Vec<&str> = std::iter::once(key_column)
+            .chain(columns.iter().copied())
+            .collect();
+        let sets: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{q}{c}{q} = v.{q}{c}{q}", q = self.quote))
+            .collect();
+        if self.numbered_placeholders {
+            let values: Vec<String> = (0..rows)
+                .map(|r| {
+                    let params: Vec<String> = all
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| self.param(r * width + i + 1, types.get(table, c)))
+                        .collect();
+                    format!("({})", params.join(", "))
+                })
+                .collect();
+            let names: Vec<String> = all.iter().map(|c| self.ident(c)).collect();
+            format!(
+                "UPDATE {t} AS t SET {sets} FROM (VALUES {values}) AS v({names}) WHERE t.{k} = v.{k}",
+                t = self.ident(table),
+                sets = sets.join(", "),
+                values = values.join(", "),
+                names = names.join(", "),
+                k = self.ident(key_column)
+            )
+        } else {
+            let selects: Vec<String> = (0..rows)
+                .map(|r| {
+                    let params: Vec<String> = all
+                        .iter()
+                        .map(|c| {
+                            if r == 0 {
+                                format!("? AS {}", self.ident(c))
+                            } else {
+                                "?".to_string()
+                            }
+                        })
+                        .collect();
+                    format!("SELECT {}", params.join(", "))
+                })
+                .collect();
+            let sets: Vec<String> = columns
+                .iter()
+                .map(|c| format!("t.{q}{c}{q} = v.{q}{c}{q}", q = self.quote))
+                .collect();
+            format!(
+                "UPDATE {t} AS t JOIN ({selects}) AS v ON t.{k} = v.{k} SET {sets}",
+                t = self.ident(table),
+                selects = selects.join(" UNION ALL "),
+                k = self.ident(key_column),
+                sets = sets.join(", ")
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

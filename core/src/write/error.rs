@@ -24,6 +24,12 @@ pub enum WriteError {
         #[source]
         source: sqlx::Error,
     },
+    /// A multi-row write touched other rows than planned; the batch is applied again one operation at a time.
+    #[error("bulk write inconsistent: {context}")]
+    Inconsistent {
+        /// What differed.
+        context: String,
+    },
     /// The live schema does not match the mapping.
     #[error("mapping does not match the target schema: {entry}: {reason}")]
     Schema {
@@ -94,6 +100,7 @@ impl WriteError {
             } if db.kind() != sqlx::error::ErrorKind::Other => "constraint_violation",
             WriteError::Statement { .. } => "write_failed",
             WriteError::Schema { .. } => "schema_mismatch",
+            WriteError::Inconsistent { .. } => "write_failed",
         }
     }
 }

@@ -1,7 +1,12 @@
 //! Applying row operations to the target database: one transaction per batch, marked as the sync service
 //! (README trap 1), with the event-id ledger (trap 3), conflict resolution (trap 4), tombstones (trap 2) and
-//! parent checks (trap 5). The SQL for each dialect lives in its own module behind `store::RowStore`; the
-//! decisions live once, in `apply`.
+//! parent checks (trap 5). The SQL for each dialect lives in `dialect`, run by `sql_store`; the decisions live
+//! once, in `apply`.
+//!
+//! A batch takes the bulk path first: a few statements read everything its decisions need (`view::Request`), the
+//! decisions run against that in-memory view, and a few multi-row statements write the outcome. If anything there
+//! fails or surprises (a constraint, a cascade the view did not foresee), the transaction is rolled back and the
+//! batch runs again one statement at a time, which pins the failure on one operation.
 
 mod apply;
 mod connect;
@@ -10,6 +15,7 @@ mod error;
 mod schema;
 mod sql_store;
 mod store;
+mod view;
 
 pub use error::WriteError;
 
@@ -17,9 +23,11 @@ use crate::conflict::Resolver;
 use crate::event::Side;
 use crate::mapping::Mapping;
 use crate::row::{ParentRef, RowOp};
+use crate::write::store::BulkStore;
 use chrono::TimeDelta;
 use std::collections::HashMap;
 use std::time::Duration;
+use tracing::debug;
 
 /// What happened to one row operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +87,12 @@ pub struct Target {
     side: Side,
     resolvers: HashMap<String, Resolver>,
     column_types: schema::ColumnTypes,
+    /// The target's tables, parents first.
+    table_order: Vec<String>,
 }
+
+/// Batches smaller than this go one statement at a time (the bulk path's fixed cost would not pay off).
+const BULK_MIN_OPS: usize = 4;
 
 impl Target {
     /// Connects to `dsn` (`postgres://` → legacy side, `mysql://` → revamp side) with a pool of its own whose every
@@ -115,11 +128,17 @@ impl Target {
                 (entity.name().to_string(), resolver)
             })
             .collect();
+        let table_order = mapping
+            .topological_order()
+            .iter()
+            .map(|entity| entity.table(side).to_string())
+            .collect();
         Ok(Target {
             pool,
             side,
             resolvers,
             column_types,
+            table_order,
         })
     }
 
@@ -136,6 +155,25 @@ impl Target {
             resolvers: &self.resolvers,
             column_types: &self.column_types,
         };
+        if ops.len() >= BULK_MIN_OPS {
+            let bulk = match &self.pool {
+                Pool::Postgres(pool) => match connect::begin_postgres(pool).await {
+                    Ok(store) => self.apply_bulk(store, &context, ops).await,
+                    Err(error) => Err(error),
+                },
+                Pool::MySql(pool) => match connect::begin_mysql(pool).await {
+                    Ok(store) => self.apply_bulk(store, &context, ops).await,
+                    Err(error) => Err(error),
+                },
+            };
+            match bulk {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(error) if error.is_unavailable() => return Err(BatchError { index: 0, error }),
+                Err(error) => {
+                    debug!(%error, ops = ops.len(), "bulk path failed; applying one by one")
+                }
+            }
+        }
         match &self.pool {
             Pool::Postgres(pool) => {
                 let mut store = connect::begin_postgres(pool).await.map_err(at(0))?;
@@ -150,6 +188,26 @@ impl Target {
                 Ok(outcomes)
             }
         }
+    }
+
+    /// The bulk path: read, decide in memory, write in multi-row statements, commit. Dropping `store` on an
+    /// error rolls the transaction back.
+    async fn apply_bulk<S: BulkStore>(
+        &self,
+        mut store: S,
+        context: &apply::Context<'_>,
+        ops: &[RowOp],
+    ) -> Result<Vec<OpOutcome>, WriteError> {
+        let fetched = store.fetch(&view::Request::of(ops)).await?;
+        let mut view = view::BatchView::new(fetched);
+        let outcomes = apply::apply_all(&mut view, context, ops)
+            .await
+            .map_err(|failure| failure.error)?;
+        store
+            .flush(&view.plan(), &self.table_order, &self.column_types)
+            .await?;
+        store.commit().await?;
+        Ok(outcomes)
     }
 
     /// Deletes ledger rows and tombstones older than `age` (kept longer than the topics' retention, so a replay

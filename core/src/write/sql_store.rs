@@ -7,9 +7,11 @@ use crate::row::{Delete, SqlValue, Upsert};
 use crate::write::dialect::Dialect;
 use crate::write::error::WriteError;
 use crate::write::schema::{row_source_for, ColumnTypes};
-use crate::write::store::{RowStore, Stored};
+use crate::write::store::{BulkStore, RowStore, Stored};
+use crate::write::view::{Fetched, Plan, Request};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Database, Row, Transaction};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A transaction on the target plus the dialect to speak in it.
@@ -26,6 +28,36 @@ impl<DB: Database> SqlStore<DB> {
             .await
             .map_err(|e| WriteError::from_sqlx("committing the batch", e))
     }
+}
+
+/// Most parameters one statement binds (PostgreSQL and MySQL both allow 65,535).
+const MAX_PARAMS: usize = 60_000;
+
+fn chunk_rows(width: usize) -> usize {
+    (MAX_PARAMS / width.max(1)).max(1)
+}
+
+/// Groups rows by table and column set (a multi-row statement needs one shape), in `order`'s table order.
+fn shapes<'a, T>(
+    rows: &'a [T],
+    order: &[String],
+    table: impl Fn(&T) -> &str,
+    columns: impl Fn(&T) -> &[(String, SqlValue)],
+) -> Vec<(String, Vec<&'a str>, Vec<&'a T>)> {
+    let mut groups: BTreeMap<(usize, String, Vec<&str>), Vec<&T>> = BTreeMap::new();
+    for row in rows {
+        let t = table(row);
+        let rank = order.iter().position(|o| o == t).unwrap_or(order.len());
+        let names: Vec<&str> = columns(row).iter().map(|(n, _)| n.as_str()).collect();
+        groups
+            .entry((rank, t.to_string(), names))
+            .or_default()
+            .push(row);
+    }
+    groups
+        .into_iter()
+        .map(|((_, t, names), rows)| (t, names, rows))
+        .collect()
 }
 
 macro_rules! impl_row_store {
@@ -103,6 +135,219 @@ macro_rules! impl_row_store {
                 }
                 self.commit().await?;
                 Ok(removed)
+            }
+        }
+
+        impl BulkStore for SqlStore<$db> {
+            async fn fetch(&mut self, request: &Request) -> Result<Fetched, WriteError> {
+                let mut fetched = Fetched::default();
+                for (table, (key_column, updated_at_column, keys)) in &request.rows {
+                    for chunk in keys.chunks(MAX_PARAMS) {
+                        let sql = self.dialect.select_versions(
+                            table,
+                            key_column,
+                            updated_at_column,
+                            chunk.len(),
+                        );
+                        let mut query = sqlx::query(AssertSqlSafe(sql));
+                        for key in chunk {
+                            query = query.bind(*key);
+                        }
+                        let context = || format!("locking rows of {table}");
+                        for row in query
+                            .fetch_all(&mut *self.tx)
+                            .await
+                            .map_err(|e| WriteError::from_sqlx(context(), e))?
+                        {
+                            let key: i64 = row
+                                .try_get(0)
+                                .map_err(|e| WriteError::from_sqlx(context(), e))?;
+                            let stored = Stored {
+                                updated_at: row
+                                    .try_get(1)
+                                    .map_err(|e| WriteError::from_sqlx(context(), e))?,
+                                source: row
+                                    .try_get(2)
+                                    .map_err(|e| WriteError::from_sqlx(context(), e))?,
+                            };
+                            fetched.rows.insert((table.clone(), key), stored);
+                        }
+                    }
+                }
+                for (table, (key_column, keys)) in &request.parents {
+                    for chunk in keys.chunks(MAX_PARAMS) {
+                        let sql = self.dialect.select_existing(table, key_column, chunk.len());
+                        let mut query = sqlx::query(AssertSqlSafe(sql));
+                        for key in chunk {
+                            query = query.bind(*key);
+                        }
+                        let context = || format!("looking up parents in {table}");
+                        for row in query
+                            .fetch_all(&mut *self.tx)
+                            .await
+                            .map_err(|e| WriteError::from_sqlx(context(), e))?
+                        {
+                            let key: i64 = row
+                                .try_get(0)
+                                .map_err(|e| WriteError::from_sqlx(context(), e))?;
+                            fetched.parents.insert((table.clone(), key));
+                        }
+                    }
+                }
+                for (table, keys) in request.tombstone_keys() {
+                    for chunk in keys.chunks(MAX_PARAMS) {
+                        let sql = self.dialect.select_tombstones(chunk.len());
+                        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(table.clone());
+                        for key in chunk {
+                            query = query.bind(*key);
+                        }
+                        let context = || format!("reading tombstones of {table}");
+                        for row in query
+                            .fetch_all(&mut *self.tx)
+                            .await
+                            .map_err(|e| WriteError::from_sqlx(context(), e))?
+                        {
+                            let key: i64 = row
+                                .try_get(0)
+                                .map_err(|e| WriteError::from_sqlx(context(), e))?;
+                            let stored = Stored {
+                                updated_at: row
+                                    .try_get(1)
+                                    .map_err(|e| WriteError::from_sqlx(context(), e))?,
+                                source: row
+                                    .try_get(2)
+                                    .map_err(|e| WriteError::from_sqlx(context(), e))?,
+                            };
+                            fetched.tombstones.insert((table.clone(), key), stored);
+                        }
+                    }
+                }
+                for chunk in request.events.chunks(MAX_PARAMS) {
+                    let sql = self.dialect.select_known_events(chunk.len());
+                    let mut query = sqlx::query(AssertSqlSafe(sql));
+                    for id in chunk {
+                        query = query.bind(id.to_string());
+                    }
+                    let context = || "reading the ledger".to_string();
+                    for row in query
+                        .fetch_all(&mut *self.tx)
+                        .await
+                        .map_err(|e| WriteError::from_sqlx(context(), e))?
+                    {
+                        let text: String = row
+                            .try_get(0)
+                            .map_err(|e| WriteError::from_sqlx(context(), e))?;
+                        if let Ok(id) = Uuid::parse_str(&text) {
+                            fetched.known_events.insert(id);
+                        }
+                    }
+                }
+                Ok(fetched)
+            }
+
+            async fn flush(
+                &mut self,
+                plan: &Plan,
+                order: &[String],
+                types: &ColumnTypes,
+            ) -> Result<(), WriteError> {
+                // Deletes, children's tables first (their parents' deletes would cascade to them anyway).
+                for table in order.iter().rev() {
+                    let Some((key_column, keys)) = plan.deletes.get(table) else {
+                        continue;
+                    };
+                    for chunk in keys.chunks(MAX_PARAMS) {
+                        let values: Vec<SqlValue> =
+                            chunk.iter().map(|k| SqlValue::Int(*k)).collect();
+                        let sql = self.dialect.delete_many(table, key_column, chunk.len());
+                        let done = self
+                            .write(sql, &values, None, format!("deleting from {table}"))
+                            .await?;
+                        expect_rows(done, chunk.len(), table, "deleted")?;
+                    }
+                }
+                for chunk in plan.put_tombstones.chunks(chunk_rows(3)) {
+                    let values: Vec<SqlValue> = chunk
+                        .iter()
+                        .flat_map(|(t, k, v)| {
+                            [
+                                SqlValue::Text(t.clone()),
+                                SqlValue::Int(*k),
+                                SqlValue::Timestamp(v.updated_at),
+                            ]
+                        })
+                        .collect();
+                    let sql = self.dialect.put_tombstones(chunk.len());
+                    self.write(sql, &values, None, "recording tombstones".into())
+                        .await?;
+                }
+                let mut drops: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+                for (table, key) in &plan.drop_tombstones {
+                    drops.entry(table.as_str()).or_default().push(*key);
+                }
+                for (table, keys) in drops {
+                    for chunk in keys.chunks(MAX_PARAMS - 1) {
+                        let values: Vec<SqlValue> =
+                            std::iter::once(SqlValue::Text(table.to_string()))
+                                .chain(chunk.iter().map(|k| SqlValue::Int(*k)))
+                                .collect();
+                        let sql = self.dialect.drop_tombstones(chunk.len());
+                        self.write(sql, &values, None, "dropping tombstones".into())
+                            .await?;
+                    }
+                }
+                for (table, names, rows) in
+                    shapes(&plan.inserts, order, |r| r.0.as_str(), |r| r.1.as_slice())
+                {
+                    for chunk in rows.chunks(chunk_rows(names.len())) {
+                        let values: Vec<SqlValue> = chunk
+                            .iter()
+                            .flat_map(|r| r.1.iter().map(|(_, v)| v.clone()))
+                            .collect();
+                        let sql = self.dialect.insert_many(&table, &names, chunk.len(), types);
+                        self.write(sql, &values, None, format!("inserting into {table}"))
+                            .await?;
+                    }
+                }
+                for (table, names, rows) in
+                    shapes(&plan.updates, order, |r| r.0.as_str(), |r| r.3.as_slice())
+                {
+                    for chunk in rows.chunks(chunk_rows(names.len() + 1)) {
+                        let key_column = chunk.first().map(|r| r.1.clone()).unwrap_or_default();
+                        let values: Vec<SqlValue> = chunk
+                            .iter()
+                            .flat_map(|r| {
+                                std::iter::once(SqlValue::Int(r.2))
+                                    .chain(r.3.iter().map(|(_, v)| v.clone()))
+                            })
+                            .collect();
+                        let sql = self.dialect.update_many(
+                            &table,
+                            &key_column,
+                            &names,
+                            chunk.len(),
+                            types,
+                        );
+                        let done = self
+                            .write(sql, &values, None, format!("updating {table}"))
+                            .await?;
+                        expect_rows(done, chunk.len(), &table, "updated")?;
+                    }
+                }
+                for chunk in plan.events.chunks(MAX_PARAMS) {
+                    let values: Vec<SqlValue> = chunk
+                        .iter()
+                        .map(|id| SqlValue::Text(id.to_string()))
+                        .collect();
+                    let sql = self.dialect.record_events(chunk.len());
+                    self.write(sql, &values, None, "recording event ids".into())
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn commit(self) -> Result<(), WriteError> {
+                SqlStore::commit(self).await
             }
         }
 
@@ -241,6 +486,18 @@ macro_rules! impl_row_store {
             }
         }
     };
+}
+
+/// A multi-row statement touched fewer rows than the plan expected (a cascade the view could not foresee): the
+/// caller falls back to applying the batch one operation at a time.
+fn expect_rows(done: u64, expected: usize, table: &str, what: &str) -> Result<(), WriteError> {
+    if done == expected as u64 {
+        Ok(())
+    } else {
+        Err(WriteError::Inconsistent {
+            context: format!("{done} rows of {table} {what}, {expected} expected"),
+        })
+    }
 }
 
 impl_row_store!(sqlx::Postgres);

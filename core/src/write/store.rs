@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// A row's stored version: its `updated_at` and `source`.
+#[derive(Debug, Clone)]
 pub(crate) struct Stored {
     pub updated_at: DateTime<Utc>,
     pub source: String,
@@ -50,4 +51,22 @@ pub(crate) trait RowStore {
     async fn update(&mut self, op: &Upsert, types: &ColumnTypes) -> Result<(), WriteError>;
     /// Deletes the row (the table's trigger records the tombstone).
     async fn delete(&mut self, op: &Delete) -> Result<(), WriteError>;
+}
+
+/// The bulk path's statements: read everything a batch needs at once, then write its final state at once.
+pub(crate) trait BulkStore {
+    /// Locks the batch's rows and reads their versions, their parents, tombstones and known event ids.
+    async fn fetch(
+        &mut self,
+        request: &crate::write::view::Request,
+    ) -> Result<crate::write::view::Fetched, WriteError>;
+    /// Writes the plan in multi-row statements, `order` being the tables parents first.
+    async fn flush(
+        &mut self,
+        plan: &crate::write::view::Plan,
+        order: &[String],
+        types: &ColumnTypes,
+    ) -> Result<(), WriteError>;
+    /// Commits.
+    async fn commit(self) -> Result<(), WriteError>;
 }
