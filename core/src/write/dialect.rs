@@ -14,8 +14,6 @@ pub(crate) struct Dialect {
     numbered_placeholders: bool,
     /// Records an event id (one text parameter); affects 0 rows for a replay.
     pub record_event: &'static str,
-    /// Reads a tombstone's version (when, and who deleted): table name, row id.
-    pub tombstone: &'static str,
     /// Removes a tombstone: table name, row id.
     pub drop_tombstone: &'static str,
     /// Writes the tombstone of a delete applied by the sync service, with the delete's own time: table name, row id,
@@ -31,7 +29,6 @@ pub(crate) const POSTGRES: Dialect = Dialect {
     quote: '"',
     numbered_placeholders: true,
     record_event: "INSERT INTO dbsync_applied_events (event_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING",
-    tombstone: "SELECT deleted_at, source FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
     drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
     put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
          VALUES ($1, $2, $3, 'sync_service', $3, 'sync_service') ON CONFLICT (table_name, row_id) DO UPDATE \
@@ -48,7 +45,6 @@ pub(crate) const MYSQL: Dialect = Dialect {
     numbered_placeholders: false,
     // INSERT IGNORE affects 0 rows for a duplicate even with CLIENT_FOUND_ROWS (which sqlx sets).
     record_event: "INSERT IGNORE INTO dbsync_applied_events (event_id) VALUES (?)",
-    tombstone: "SELECT deleted_at, source FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
     drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
     put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
          VALUES (?, ?, ?, 'sync_service', ?, 'sync_service') ON DUPLICATE KEY UPDATE \
@@ -77,17 +73,6 @@ impl Dialect {
     pub fn exists(&self, table: &str, key_column: &str) -> String {
         format!(
             "SELECT 1 FROM {} WHERE {} = {}",
-            self.ident(table),
-            self.ident(key_column),
-            self.param(1, None)
-        )
-    }
-
-    /// The row's `updated_at` and `source`, locked until the transaction ends.
-    pub fn lock_version(&self, table: &str, key_column: &str, updated_at_column: &str) -> String {
-        format!(
-            "SELECT {}, source FROM {} WHERE {} = {} FOR UPDATE",
-            self.ident(updated_at_column),
             self.ident(table),
             self.ident(key_column),
             self.param(1, None)
@@ -414,8 +399,8 @@ mod tests {
             "UPDATE `t` SET `id` = ?, `name` = ? WHERE `id` = ?"
         );
         assert_eq!(
-            MYSQL.lock_version("t", "id", "updated_at"),
-            "SELECT `updated_at`, source FROM `t` WHERE `id` = ? FOR UPDATE"
+            MYSQL.select_versions("t", "id", "updated_at", 2),
+            "SELECT `id`, `updated_at`, source FROM `t` WHERE `id` IN (?, ?) FOR UPDATE"
         );
     }
 }

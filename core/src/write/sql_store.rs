@@ -89,37 +89,41 @@ macro_rules! impl_row_store {
                     .map_err(|e| WriteError::from_sqlx(context, e))?;
                 Ok(done.rows_affected())
             }
+        }
 
-            async fn version(
+        impl SqlStore<$db> {
+            /// Runs `sql` binding `lead` (if any) then `keys`; each row's column 0 is a key and, when `versioned`,
+            /// columns 1 and 2 a version (`updated_at` or `deleted_at`, then `source`).
+            async fn keyed(
                 &mut self,
                 sql: String,
-                table: &str,
-                key: i64,
-                by_name: bool,
-                context: String,
-            ) -> Result<Option<Stored>, WriteError> {
-                let query = sqlx::query(AssertSqlSafe(sql));
-                let query = if by_name {
-                    query.bind(table.to_string())
-                } else {
-                    query
-                };
-                let row = query
-                    .bind(key)
-                    .fetch_optional(&mut *self.tx)
-                    .await
-                    .map_err(|e| WriteError::from_sqlx(context.clone(), e))?;
-                row.map(|row| {
-                    Ok(Stored {
-                        updated_at: row
-                            .try_get::<DateTime<Utc>, _>(0)
-                            .map_err(|e| WriteError::from_sqlx(context.clone(), e))?,
-                        source: row
-                            .try_get::<String, _>(1)
-                            .map_err(|e| WriteError::from_sqlx(context.clone(), e))?,
-                    })
-                })
-                .transpose()
+                lead: Option<&str>,
+                keys: &[i64],
+                versioned: bool,
+                context: &str,
+            ) -> Result<Vec<(i64, Option<Stored>)>, WriteError> {
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                if let Some(lead) = lead {
+                    query = query.bind(lead.to_string());
+                }
+                for key in keys {
+                    query = query.bind(*key);
+                }
+                let fail = |e| WriteError::from_sqlx(context, e);
+                let mut found = Vec::new();
+                for row in query.fetch_all(&mut *self.tx).await.map_err(fail)? {
+                    let key: i64 = row.try_get(0).map_err(fail)?;
+                    let stored = if versioned {
+                        Some(Stored {
+                            updated_at: row.try_get(1).map_err(fail)?,
+                            source: row.try_get(2).map_err(fail)?,
+                        })
+                    } else {
+                        None
+                    };
+                    found.push((key, stored));
+                }
+                Ok(found)
             }
         }
 
@@ -149,76 +153,36 @@ macro_rules! impl_row_store {
                             updated_at_column,
                             chunk.len(),
                         );
-                        let mut query = sqlx::query(AssertSqlSafe(sql));
-                        for key in chunk {
-                            query = query.bind(*key);
-                        }
-                        let context = || format!("locking rows of {table}");
-                        for row in query
-                            .fetch_all(&mut *self.tx)
-                            .await
-                            .map_err(|e| WriteError::from_sqlx(context(), e))?
+                        for (key, stored) in
+                            self.keyed(sql, None, chunk, true, "locking rows").await?
                         {
-                            let key: i64 = row
-                                .try_get(0)
-                                .map_err(|e| WriteError::from_sqlx(context(), e))?;
-                            let stored = Stored {
-                                updated_at: row
-                                    .try_get(1)
-                                    .map_err(|e| WriteError::from_sqlx(context(), e))?,
-                                source: row
-                                    .try_get(2)
-                                    .map_err(|e| WriteError::from_sqlx(context(), e))?,
-                            };
-                            fetched.rows.insert((table.clone(), key), stored);
+                            if let Some(stored) = stored {
+                                fetched.rows.insert((table.clone(), key), stored);
+                            }
                         }
                     }
                 }
                 for (table, (key_column, keys)) in &request.parents {
                     for chunk in keys.chunks(MAX_PARAMS) {
                         let sql = self.dialect.select_existing(table, key_column, chunk.len());
-                        let mut query = sqlx::query(AssertSqlSafe(sql));
-                        for key in chunk {
-                            query = query.bind(*key);
-                        }
-                        let context = || format!("looking up parents in {table}");
-                        for row in query
-                            .fetch_all(&mut *self.tx)
-                            .await
-                            .map_err(|e| WriteError::from_sqlx(context(), e))?
+                        for (key, _) in self
+                            .keyed(sql, None, chunk, false, "looking up parents")
+                            .await?
                         {
-                            let key: i64 = row
-                                .try_get(0)
-                                .map_err(|e| WriteError::from_sqlx(context(), e))?;
                             fetched.parents.insert((table.clone(), key));
                         }
                     }
                 }
                 for (table, keys) in request.tombstone_keys() {
-                    for chunk in keys.chunks(MAX_PARAMS) {
+                    for chunk in keys.chunks(MAX_PARAMS - 1) {
                         let sql = self.dialect.select_tombstones(chunk.len());
-                        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(table.clone());
-                        for key in chunk {
-                            query = query.bind(*key);
-                        }
-                        let context = || format!("reading tombstones of {table}");
-                        for row in query
-                            .fetch_all(&mut *self.tx)
-                            .await
-                            .map_err(|e| WriteError::from_sqlx(context(), e))?
+                        for (key, stored) in self
+                            .keyed(sql, Some(&table), chunk, true, "reading tombstones")
+                            .await?
                         {
-                            let key: i64 = row
-                                .try_get(0)
-                                .map_err(|e| WriteError::from_sqlx(context(), e))?;
-                            let stored = Stored {
-                                updated_at: row
-                                    .try_get(1)
-                                    .map_err(|e| WriteError::from_sqlx(context(), e))?,
-                                source: row
-                                    .try_get(2)
-                                    .map_err(|e| WriteError::from_sqlx(context(), e))?,
-                            };
-                            fetched.tombstones.insert((table.clone(), key), stored);
+                            if let Some(stored) = stored {
+                                fetched.tombstones.insert((table.clone(), key), stored);
+                            }
                         }
                     }
                 }
@@ -228,15 +192,14 @@ macro_rules! impl_row_store {
                     for id in chunk {
                         query = query.bind(id.to_string());
                     }
-                    let context = || "reading the ledger".to_string();
-                    for row in query
+                    let rows = query
                         .fetch_all(&mut *self.tx)
                         .await
-                        .map_err(|e| WriteError::from_sqlx(context(), e))?
-                    {
+                        .map_err(|e| WriteError::from_sqlx("reading the ledger", e))?;
+                    for row in rows {
                         let text: String = row
                             .try_get(0)
-                            .map_err(|e| WriteError::from_sqlx(context(), e))?;
+                            .map_err(|e| WriteError::from_sqlx("reading the ledger", e))?;
                         if let Ok(id) = Uuid::parse_str(&text) {
                             fetched.known_events.insert(id);
                         }
@@ -385,9 +348,9 @@ macro_rules! impl_row_store {
             ) -> Result<Option<Stored>, WriteError> {
                 let sql = self
                     .dialect
-                    .lock_version(table, key_column, updated_at_column);
-                self.version(sql, table, key, false, format!("locking {table} {key}"))
-                    .await
+                    .select_versions(table, key_column, updated_at_column, 1);
+                let found = self.keyed(sql, None, &[key], true, "locking a row").await?;
+                Ok(found.into_iter().next().and_then(|(_, stored)| stored))
             }
 
             async fn tombstone(
@@ -395,15 +358,11 @@ macro_rules! impl_row_store {
                 table: &str,
                 key: i64,
             ) -> Result<Option<Stored>, WriteError> {
-                let sql = self.dialect.tombstone.to_string();
-                self.version(
-                    sql,
-                    table,
-                    key,
-                    true,
-                    format!("reading the tombstone of {table} {key}"),
-                )
-                .await
+                let sql = self.dialect.select_tombstones(1);
+                let found = self
+                    .keyed(sql, Some(table), &[key], true, "reading a tombstone")
+                    .await?;
+                Ok(found.into_iter().next().and_then(|(_, stored)| stored))
             }
 
             async fn drop_tombstone(&mut self, table: &str, key: i64) -> Result<(), WriteError> {
