@@ -36,7 +36,7 @@ start() {
 }
 
 stop() {
-    local pidfile pid name
+    local pidfile pid name last
     for pidfile in "$PIDS"/*.pid; do
         [ -e "$pidfile" ] || continue
         name=$(basename "$pidfile" .pid)
@@ -44,7 +44,12 @@ stop() {
             pid=$(cat "$pidfile")
             kill -TERM "$pid"
             wait_until "consumer $name to stop" 30 "$LOGS/$name.log" bash -c "! kill -0 $pid"
-            log "consumer $name: stopped ($(tail -n 1 "$LOGS/$name.log"))"
+            # A clean stop finishes its batch, commits and prints the summary line last.
+            last=$(tail -n 1 "$LOGS/$name.log")
+            case "$last" in
+            "consume:$name: consumed="*) log "consumer $name: stopped ($last)" ;;
+            *) die "consumer $name did not stop cleanly; last log line: $last" ;;
+            esac
         fi
         rm -f "$pidfile"
     done

@@ -162,8 +162,8 @@ impl Consumer {
                 .retry
                 .as_ref()
                 .map_or(TimeDelta::zero(), |r| Utc::now() - r.first_failure);
-            if error.is_unique_violation() && waited < budget {
-                debug!(%error, offset = failed.item.message.offset(), "unique key taken; parked");
+            if error.is_row_conflict() && waited < budget {
+                debug!(%error, offset = failed.item.message.offset(), "row conflict; parked");
                 queue.park(failed.item, failed.retry, self.backoff_base(), MAX_BACKOFF);
                 queue.succeeded();
                 queue.requeue(after.into_iter().map(|w| w.item).collect());

@@ -70,6 +70,23 @@ async fn apply_upsert<S: RowStore>(
                 if !store.record_event(op.event_id).await? {
                     return Ok(OpOutcome::Duplicate);
                 }
+                // The row goes with its parent: tombstone it too, so its own children are dropped rather than
+                // left waiting for it.
+                let resolver = context.resolver(&op.entity)?;
+                let incoming = Version {
+                    updated_at: op.updated_at,
+                    origin: op.origin,
+                };
+                let newer = match store.tombstone(&op.table, op.key).await? {
+                    Some(tomb) => !resolver.beats(
+                        incoming,
+                        Version::stored(context.side, tomb.updated_at, &tomb.source),
+                    ),
+                    None => false,
+                };
+                if !newer {
+                    store.put_tombstone(&op.table, op.key, incoming).await?;
+                }
                 return Ok(OpOutcome::ParentDeleted(parent.clone()));
             }
             return Ok(OpOutcome::ParentMissing(parent.clone()));

@@ -12,6 +12,8 @@ pub(crate) struct Dialect {
     pub side: Side,
     quote: char,
     numbered_placeholders: bool,
+    /// Locks a read row against deletion until the transaction ends (MySQL 8 and MariaDB both know this spelling).
+    share_lock: &'static str,
     /// Records an event id (one text parameter); affects 0 rows for a replay.
     pub record_event: &'static str,
     /// Removes a tombstone: table name, row id.
@@ -28,6 +30,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
     side: Side::Legacy,
     quote: '"',
     numbered_placeholders: true,
+    share_lock: "FOR KEY SHARE",
     record_event: "INSERT INTO dbsync_applied_events (event_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING",
     drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
     put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
@@ -43,6 +46,7 @@ pub(crate) const MYSQL: Dialect = Dialect {
     side: Side::Revamp,
     quote: '`',
     numbered_placeholders: false,
+    share_lock: "LOCK IN SHARE MODE",
     // INSERT IGNORE affects 0 rows for a duplicate even with CLIENT_FOUND_ROWS (which sqlx sets).
     record_event: "INSERT IGNORE INTO dbsync_applied_events (event_id) VALUES (?)",
     drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
@@ -69,13 +73,14 @@ impl Dialect {
         }
     }
 
-    /// `SELECT 1 ... WHERE key = ?`.
+    /// `SELECT 1 ... WHERE key = ?`, share-locked like `select_existing`.
     pub fn exists(&self, table: &str, key_column: &str) -> String {
         format!(
-            "SELECT 1 FROM {} WHERE {} = {}",
+            "SELECT 1 FROM {} WHERE {} = {} {}",
             self.ident(table),
             self.ident(key_column),
-            self.param(1, None)
+            self.param(1, None),
+            self.share_lock
         )
     }
 
@@ -156,13 +161,14 @@ impl Dialect {
         )
     }
 
-    /// Which of these `n` keys exist.
+    /// Which of these `n` parent keys exist, share-locked so that no one deletes them before the batch commits.
     pub fn select_existing(&self, table: &str, key_column: &str, n: usize) -> String {
         format!(
-            "SELECT {k} FROM {t} WHERE {k} IN ({p})",
+            "SELECT {k} FROM {t} WHERE {k} IN ({p}) {lock}",
             k = self.ident(key_column),
             t = self.ident(table),
-            p = self.params(1, n, None)
+            p = self.params(1, n, None),
+            lock = self.share_lock
         )
     }
 

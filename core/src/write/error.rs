@@ -83,10 +83,24 @@ impl WriteError {
     /// A unique key is taken by another row. Across partitions this is often a matter of order (the delete or
     /// rename that frees the value is still on its way), so the change waits like a child for its parent.
     pub fn is_unique_violation(&self) -> bool {
+        self.is_kind(sqlx::error::ErrorKind::UniqueViolation)
+    }
+
+    /// A referenced row is missing although it was there when checked (deleted concurrently): the change waits and
+    /// is decided again.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        self.is_kind(sqlx::error::ErrorKind::ForeignKeyViolation)
+    }
+
+    /// Worth waiting for and deciding again rather than dead-lettering at once.
+    pub fn is_row_conflict(&self) -> bool {
+        self.is_unique_violation() || self.is_foreign_key_violation()
+    }
+
+    fn is_kind(&self, kind: sqlx::error::ErrorKind) -> bool {
         matches!(
             self,
-            WriteError::Statement { source: sqlx::Error::Database(db), .. }
-                if db.kind() == sqlx::error::ErrorKind::UniqueViolation
+            WriteError::Statement { source: sqlx::Error::Database(db), .. } if db.kind() == kind
         )
     }
 
