@@ -25,8 +25,11 @@ pub(crate) async fn mysql(dsn: &str, options: &TargetOptions) -> Result<MySqlPoo
         .acquire_timeout(options.connect_timeout)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
-                conn.execute("SET @dbsync_origin = 'sync_service', time_zone = '+00:00'")
-                    .await?;
+                // A lock wait ends in a retryable error after 10 s instead of holding the pool for 50.
+                conn.execute(
+                    "SET @dbsync_origin = 'sync_service', time_zone = '+00:00', innodb_lock_wait_timeout = 10",
+                )
+                .await?;
                 Ok(())
             })
         })
@@ -40,7 +43,7 @@ pub(crate) async fn begin_postgres(pool: &PgPool) -> Result<SqlStore<Postgres>, 
         .begin()
         .await
         .map_err(|e| WriteError::from_sqlx("starting a transaction", e))?;
-    tx.execute("SET LOCAL dbsync.origin = 'sync_service'")
+    tx.execute("SET LOCAL dbsync.origin = 'sync_service'; SET LOCAL lock_timeout = '10s'")
         .await
         .map_err(|e| WriteError::from_sqlx("marking the transaction as the sync service", e))?;
     Ok(SqlStore {

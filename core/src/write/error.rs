@@ -7,7 +7,7 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum WriteError {
     /// The database could not be reached or the connection broke (retried without limit: nothing is lost).
-    #[error("target database unavailable while {context}")]
+    #[error("target database unavailable while {context}: {source}")]
     Unavailable {
         /// What the writer was doing.
         context: String,

@@ -198,16 +198,28 @@ impl Target {
         context: &apply::Context<'_>,
         ops: &[RowOp],
     ) -> Result<Vec<OpOutcome>, WriteError> {
-        let fetched = store.fetch(&view::Request::of(ops)).await?;
-        let mut view = view::BatchView::new(fetched);
-        let outcomes = apply::apply_all(&mut view, context, ops)
-            .await
-            .map_err(|failure| failure.error)?;
-        store
-            .flush(&view.plan(), &self.table_order, &self.column_types)
-            .await?;
-        store.commit().await?;
-        Ok(outcomes)
+        let written = async {
+            let fetched = store.fetch(&view::Request::of(ops)).await?;
+            let mut view = view::BatchView::new(fetched);
+            let outcomes = apply::apply_all(&mut view, context, ops)
+                .await
+                .map_err(|failure| failure.error)?;
+            store
+                .flush(&view.plan(), &self.table_order, &self.column_types)
+                .await?;
+            Ok(outcomes)
+        }
+        .await;
+        match written {
+            Ok(outcomes) => {
+                store.commit().await?;
+                Ok(outcomes)
+            }
+            Err(error) => {
+                store.rollback().await;
+                Err(error)
+            }
+        }
     }
 
     /// Deletes ledger rows and tombstones older than `age` (kept longer than the topics' retention, so a replay

@@ -312,6 +312,12 @@ macro_rules! impl_row_store {
             async fn commit(self) -> Result<(), WriteError> {
                 SqlStore::commit(self).await
             }
+
+            async fn rollback(self) {
+                if let Err(error) = self.tx.rollback().await {
+                    tracing::debug!(%error, "rollback after a failed bulk write");
+                }
+            }
         }
 
         impl RowStore for SqlStore<$db> {

@@ -69,4 +69,6 @@ pub(crate) trait BulkStore {
     ) -> Result<(), WriteError>;
     /// Commits.
     async fn commit(self) -> Result<(), WriteError>;
+    /// Rolls back now, releasing the batch's row locks before the one-by-one path takes them again.
+    async fn rollback(self);
 }
