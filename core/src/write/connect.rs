@@ -25,11 +25,14 @@ pub(crate) async fn mysql(dsn: &str, options: &TargetOptions) -> Result<MySqlPoo
         .acquire_timeout(options.connect_timeout)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
-                // A lock wait ends in a retryable error after 10 s instead of holding the pool for 50.
+                // A lock wait ends in a retryable error after 10 s instead of holding the pool for 50; READ
+                // COMMITTED takes no gap locks, so locking keys that do not exist yet blocks no application insert.
                 conn.execute(
                     "SET @dbsync_origin = 'sync_service', time_zone = '+00:00', innodb_lock_wait_timeout = 10",
                 )
                 .await?;
+                conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    .await?;
                 Ok(())
             })
         })

@@ -224,16 +224,14 @@ impl Dialect {
         )
     }
 
-    /// Tombstones of deletes applied by the sync service: `n` rows of (table name, row id, deleted_at).
+    /// Tombstones of deletes applied by the sync service: `n` rows of (table name, row id, the deleted row's
+    /// updated_at, deleted_at). On a tombstone the table's trigger already wrote, only the delete's time and
+    /// deleter change.
     pub fn put_tombstones(&self, n: usize) -> String {
         let rows: Vec<String> = (0..n)
             .map(|i| {
-                let (t, k, at) = (
-                    self.param(3 * i + 1, None),
-                    self.param(3 * i + 2, None),
-                    self.param(3 * i + 3, None),
-                );
-                format!("({t}, {k}, {at}, 'sync_service', {at}, 'sync_service')")
+                let [t, k, row_at, at] = [1, 2, 3, 4].map(|p| self.param(4 * i + p, None));
+                format!("({t}, {k}, {row_at}, 'sync_service', {at}, 'sync_service')")
             })
             .collect();
         let head = "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) VALUES";

@@ -229,13 +229,14 @@ macro_rules! impl_row_store {
                         expect_rows(done, chunk.len(), table, "deleted")?;
                     }
                 }
-                for chunk in plan.put_tombstones.chunks(chunk_rows(3)) {
+                for chunk in plan.put_tombstones.chunks(chunk_rows(4)) {
                     let values: Vec<SqlValue> = chunk
                         .iter()
-                        .flat_map(|(t, k, v)| {
+                        .flat_map(|(t, k, row_updated_at, v)| {
                             [
                                 SqlValue::Text(t.clone()),
                                 SqlValue::Int(*k),
+                                SqlValue::Timestamp(*row_updated_at),
                                 SqlValue::Timestamp(v.updated_at),
                             ]
                         })

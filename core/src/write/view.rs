@@ -107,6 +107,10 @@ struct Entry {
     tombstone: Option<Stored>,
     /// The tombstone's final state changed: Some(Some(version)) put, Some(None) dropped.
     tombstone_change: Option<Option<Version>>,
+    /// The row was deleted during the batch (so a re-insert is a delete plus an insert, cascades included).
+    deleted_in_batch: bool,
+    /// The version the row held when it was last deleted, as the table's trigger would record it.
+    deleted_row: Option<Stored>,
 }
 
 /// The database as the batch sees it.
@@ -143,6 +147,8 @@ impl BatchView {
                 key_column: key_column.to_string(),
                 tombstone: fetched.tombstones.get(&row).cloned(),
                 tombstone_change: None,
+                deleted_in_batch: false,
+                deleted_row: None,
             }
         })
     }
@@ -158,21 +164,31 @@ impl BatchView {
                 continue;
             };
             let (table, key) = row.clone();
-            match (&entry.version, entry.in_db) {
-                (None, true) => plan
-                    .deletes
+            let deletes = |plan: &mut Plan| {
+                plan.deletes
                     .entry(table.clone())
                     .or_insert_with(|| (entry.key_column.clone(), Vec::new()))
                     .1
-                    .push(key),
+                    .push(key)
+            };
+            match (&entry.version, entry.in_db) {
+                (None, true) => deletes(&mut plan),
+                (Some(_), true) if entry.deleted_in_batch => {
+                    // Deleted, then inserted again: the database must see both, with what the delete cascades.
+                    deletes(&mut plan);
+                    if let Some(columns) = &entry.columns {
+                        plan.inserts.push((table.clone(), columns.clone()));
+                    }
+                }
                 (Some(_), true) => {
                     if let Some(columns) = &entry.columns {
-                        plan.updates.push((
-                            table.clone(),
-                            entry.key_column.clone(),
-                            key,
-                            columns.clone(),
-                        ));
+                        let columns = columns
+                            .iter()
+                            .filter(|(name, _)| *name != entry.key_column)
+                            .cloned()
+                            .collect();
+                        plan.updates
+                            .push((table.clone(), entry.key_column.clone(), key, columns));
                     }
                 }
                 (Some(_), false) => {
@@ -183,7 +199,14 @@ impl BatchView {
                 (None, false) => {}
             }
             match entry.tombstone_change {
-                Some(Some(version)) => plan.put_tombstones.push((table, key, version)),
+                Some(Some(version)) => {
+                    let row_updated_at = entry
+                        .deleted_row
+                        .as_ref()
+                        .map_or(version.updated_at, |r| r.updated_at);
+                    plan.put_tombstones
+                        .push((table, key, row_updated_at, version));
+                }
                 Some(None) => plan.drop_tombstones.push((table, key)),
                 None => {}
             }
@@ -198,7 +221,8 @@ impl BatchView {
 pub(crate) struct Plan {
     /// Table → (key column, keys).
     pub deletes: BTreeMap<String, (String, Vec<i64>)>,
-    pub put_tombstones: Vec<(String, i64, Version)>,
+    /// (table, key, the deleted row's updated_at, the delete's version).
+    pub put_tombstones: Vec<(String, i64, chrono::DateTime<Utc>, Version)>,
     pub drop_tombstones: Vec<(String, i64)>,
     /// (table, columns) in batch order.
     pub inserts: Vec<(String, Columns)>,
@@ -307,7 +331,8 @@ impl RowStore for BatchView {
 
     async fn delete(&mut self, op: &Delete) -> Result<(), WriteError> {
         let entry = self.entry(&op.table, op.key, &op.key_column);
-        entry.version = None;
+        entry.deleted_row = entry.version.take();
+        entry.deleted_in_batch = true;
         entry.columns = None;
         // As the table's AFTER DELETE trigger would.
         entry.tombstone = Some(sync_version(Utc::now()));
