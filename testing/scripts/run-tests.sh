@@ -41,7 +41,7 @@ suite "cargo test" cargo test --workspace --quiet
 suite "phpunit" $scripts/test-php.sh --group default,integration
 # The consumers run in the background for the end-to-end suites and stop (committing) afterwards.
 suite "consumers start" $scripts/consumers.sh restart
-for name in backfill legacy-to-revamp revamp-to-legacy loop-prevention conflicts schema-evolution idempotency dlq; do
+for name in backfill legacy-to-revamp revamp-to-legacy loop-prevention conflicts schema-evolution idempotency dlq convergence; do
     suite "$name" $scripts/test-$name.sh
 done
 suite "consumers stop" $scripts/consumers.sh stop

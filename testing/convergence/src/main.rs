@@ -31,6 +31,8 @@ use watermarks::{lag, total, Kafka, Offsets};
 const QUIET: Duration = Duration::from_secs(3);
 /// After this long unchanged, the topics are taken as final even if their counts are not the expected ones.
 const SETTLE: Duration = Duration::from_secs(15);
+/// How long the topics must stay unchanged before the run starts (waits at most `SETTLE`).
+const QUIET_BEFORE: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(500);
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -62,9 +64,27 @@ async fn run(args: &Args) -> Result<bool> {
         .await
         .context("connecting to revamp (MariaDB)")?;
 
+    // Start from quiet topics, so events of writes made before this run are not counted as this run's.
+    let settling = Instant::now();
+    let mut last = None;
+    let mut quiet_since = Instant::now();
+    while settling.elapsed() < SETTLE {
+        let now = (
+            legacy_kafka.end_offsets(&args.legacy_topic)?,
+            legacy_kafka.end_offsets(&args.revamp_topic)?,
+            legacy_kafka.end_offsets(&args.dlq_topic)?,
+        );
+        if last.as_ref() != Some(&now) {
+            quiet_since = Instant::now();
+            last = Some(now);
+        } else if quiet_since.elapsed() >= QUIET_BEFORE {
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
     let before_legacy = total(&legacy_kafka.end_offsets(&args.legacy_topic)?);
     let before_revamp = total(&legacy_kafka.end_offsets(&args.revamp_topic)?);
-    let before_dlq = total(&legacy_kafka.end_offsets(&args.dlq_topic)?);
+    let before_dlq = legacy_kafka.end_offsets(&args.dlq_topic)?;
     let run_tag = format!(
         "{:x}",
         SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() % 0xff_ffff_ffff
@@ -169,7 +189,15 @@ async fn run(args: &Args) -> Result<bool> {
 
     let after_legacy = total(&legacy_kafka.end_offsets(&args.legacy_topic)?);
     let after_revamp = total(&legacy_kafka.end_offsets(&args.revamp_topic)?);
-    let after_dlq = total(&legacy_kafka.end_offsets(&args.dlq_topic)?);
+    let after_dlq = legacy_kafka.end_offsets(&args.dlq_topic)?;
+    let dead_letters = watermarks::read_range(
+        &args.brokers,
+        &args.dlq_topic,
+        &before_dlq,
+        &after_dlq,
+        &["dbsync.reason", "__connect.errors.exception.message"],
+        args.show_diffs.max(5),
+    )?;
     let tables = compare::compare(&mut pg, &mut my, &mapping, filter, args.show_diffs).await?;
     let all_tables = match args.scope {
         Scope::Run => {
@@ -203,7 +231,11 @@ async fn run(args: &Args) -> Result<bool> {
                 after_revamp - before_revamp,
             ),
         ],
-        dlq: (args.dlq_topic.clone(), after_dlq - before_dlq),
+        dlq: (
+            args.dlq_topic.clone(),
+            total(&after_dlq) - total(&before_dlq),
+        ),
+        dead_letters,
         scope: match args.scope {
             Scope::Run => "rows created by this run".to_string(),
             Scope::All => "every row".to_string(),

@@ -24,6 +24,8 @@ pub struct Report {
     pub topics: Vec<(String, u64, i64)>,
     /// The dead-letter topic and how many messages it gained.
     pub dlq: (String, i64),
+    /// The first new dead letters: key, reason and error message.
+    pub dead_letters: Vec<String>,
     /// What decides pass or fail, e.g. "rows created by this run".
     pub scope: String,
     /// The comparison in scope.
@@ -76,6 +78,9 @@ impl Report {
             println!("events: {topic}: expected {expected} (application writes), published {got}");
         }
         println!("dead letters: {}: {:+}", self.dlq.0, self.dlq.1);
+        for letter in &self.dead_letters {
+            println!("  {letter}");
+        }
         println!("tables ({}):", self.scope);
         print_tables(&self.tables);
         if let Some(all) = &self.all_tables {

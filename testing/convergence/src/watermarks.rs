@@ -93,3 +93,68 @@ pub fn lag(end: &Offsets, committed: &Offsets) -> i64 {
         .map(|(partition, high)| (high - committed.get(partition).copied().unwrap_or(0)).max(0))
         .sum()
 }
+
+/// The messages of `topic` between `from` and `to` (per partition), at most `max`, each as one line: partition,
+/// offset, key and the headers named in `headers` (e.g. a dead letter's reason and error message).
+pub fn read_range(
+    brokers: &str,
+    topic: &str,
+    from: &Offsets,
+    to: &Offsets,
+    headers: &[&str],
+    max: usize,
+) -> Result<Vec<String>> {
+    use rdkafka::message::{Headers, Message};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "dbsync-convergence-reader")
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("creating a Kafka reader")?;
+    let mut list = TopicPartitionList::new();
+    let mut remaining = 0;
+    for (partition, end) in to {
+        let start = from.get(partition).copied().unwrap_or(0);
+        if *end > start {
+            list.add_partition_offset(topic, *partition, Offset::Offset(start))?;
+            remaining += end - start;
+        }
+    }
+    let mut lines = Vec::new();
+    if remaining == 0 {
+        return Ok(lines);
+    }
+    consumer.assign(&list)?;
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while remaining > 0 && lines.len() < max && std::time::Instant::now() < deadline {
+        let Some(message) = consumer.poll(Duration::from_millis(500)) else {
+            continue;
+        };
+        let message = message?;
+        let end = to.get(&message.partition()).copied().unwrap_or(0);
+        if message.offset() >= end {
+            continue;
+        }
+        remaining -= 1;
+        let mut line = format!(
+            "{topic}[{}]@{} key={}",
+            message.partition(),
+            message.offset(),
+            message
+                .key()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default()
+        );
+        if let Some(found) = message.headers() {
+            for header in found.iter().filter(|h| headers.contains(&h.key)) {
+                let value = header
+                    .value
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                line.push_str(&format!(" {}={value}", header.key));
+            }
+        }
+        lines.push(line);
+    }
+    Ok(lines)
+}
