@@ -10,7 +10,9 @@
 #   2. insert N fresh legacy users in one statement (generate_series, unique usernames);
 #   3. wait until Debezium has published all N (counted on the topic with kcat);
 #   4. run `artisan consume:legacy-events --once` under /usr/bin/time, while a poller counts the config's rows in
-#      revamp_users every ~50 ms (the visibility samples the throughput and lag figures come from).
+#      revamp_users every ~50 ms (the visibility samples the throughput and lag figures come from). Dead letters go
+#      to a private topic; if other writers keep the topic busy, the consumer is stopped cleanly (SIGTERM) 5 s after
+#      the last of the N rows is visible.
 # The background consumers are stopped for the run and started again at the end (also on failure or Ctrl-C); the
 # rows are removed from both sides at the end, as the sync service (so Debezium ignores it), with their tombstones.
 # The ledger rows stay, so the restarted background consumer takes the 2N events as duplicates. See README.md.
@@ -40,6 +42,7 @@ CANDIDATE_BATCH=500
 ONCE_IDLE=2.0 # ConsumeCommand::ONCE_IDLE_SECONDS: --once returns after this long without a message
 TOPIC=$DBSYNC_LEGACY_TOPIC
 TAG="bench$(date +%s)$RANDOM"
+DLQ="$TAG.dlq" # the bench consumers' own dead-letter topic (auto-created), so the shared sync.dlq stays clean
 WORK=$(mktemp -d "/tmp/dbsync-bench.XXXXXX")
 CONSUMERS="$root/testing/scripts/consumers.sh"
 DEBUG_EXT="$root/target/debug/libdbsync.so"
@@ -69,6 +72,7 @@ POLLER=""
 GROUPS_MADE=()
 finish() {
     local status=$?
+    set +e # clean up and restart the consumers whatever fails here
     [ -n "$POLLER" ] && kill "$POLLER" 2>/dev/null || true
     log "cleaning up: bench rows and their tombstones on both sides (as the sync service), consumer groups"
     pg "BEGIN; SET LOCAL dbsync.origin = 'sync_service';
@@ -87,6 +91,12 @@ finish() {
         local args=() group
         for group in "${GROUPS_MADE[@]}"; do args+=(--group "$group"); done
         kafka_tool --delete "${args[@]}" >/dev/null 2>&1 || log "could not delete consumer groups ${GROUPS_MADE[*]}"
+        local dead
+        dead=$( (kcat -b "$DBSYNC_BROKERS" -Q -t "$DLQ:0:-1" -t "$DLQ:1:-1" -t "$DLQ:2:-1" 2>/dev/null || true) |
+            awk '{ n += $NF } END { print n + 0 }')
+        [ "$dead" = 0 ] || log "the bench consumers dead-lettered $dead messages of other writers (private $DLQ)"
+        (source "$root/testing/stack/kafka.sh" && kafka_java 256m org.apache.kafka.tools.TopicCommand \
+            --bootstrap-server "$DBSYNC_BROKERS" --delete --if-exists --topic "$DLQ") >/dev/null 2>&1 || true
     fi
     if [ "$was_running" = 1 ]; then
         DBSYNC_PHP_EXTENSION=$DEBUG_EXT "$CONSUMERS" start || status=1
@@ -157,9 +167,23 @@ run_config() { # NAME BATCH_SIZE
     poll_visible "$prefix" "$dir/visible.txt" &
     POLLER=$!
     local start=$EPOCHREALTIME
-    DBSYNC_GROUP_PREFIX=$group_prefix DBSYNC_BATCH_SIZE=$batch DBSYNC_PHP_EXTENSION=$EXT \
+    DBSYNC_GROUP_PREFIX=$group_prefix DBSYNC_BATCH_SIZE=$batch DBSYNC_DLQ_TOPIC=$DLQ DBSYNC_PHP_EXTENSION=$EXT \
         /usr/bin/time -v -o "$dir/time.txt" "$root/testing/scripts/artisan.sh" consume:legacy-events --once \
-        >"$dir/consume.log" 2>&1 || { tail -n 20 "$dir/consume.log" >&2; die "$name: the consumer failed"; }
+        >"$dir/consume.log" 2>&1 &
+    local timed=$! all_at="" stopped=0 php
+    # While other writers keep the topic busy, --once never sees 2 s of quiet: 5 s after the last of the N rows is
+    # visible, the consumer is stopped cleanly (SIGTERM: it finishes its batch and prints its summary).
+    while kill -0 "$timed" 2>/dev/null; do
+        if [ -z "$all_at" ] && [ "$(tail -n 1 "$dir/visible.txt" | cut -d' ' -f2)" = "$N" ]; then
+            all_at=$SECONDS
+        fi
+        if [ -n "$all_at" ] && [ "$stopped" = 0 ] && [ $((SECONDS - all_at)) -ge 5 ]; then
+            php=$(pgrep -P "$timed" || true)
+            [ -n "$php" ] && kill -TERM "$php" 2>/dev/null && stopped=1
+        fi
+        sleep 0.2
+    done
+    wait "$timed" || { tail -n 20 "$dir/consume.log" >&2; die "$name: the consumer failed"; }
     sleep 0.2
     kill "$POLLER" 2>/dev/null || true
     wait "$POLLER" 2>/dev/null || true
@@ -177,7 +201,7 @@ run_config() { # NAME BATCH_SIZE
     # Figures, from the visibility samples: t(k) = first sample showing at least k of the N rows.
     awk -v n="$N" -v start="$start" -v commit="$commit_ms" -v rss="$rss" -v idle="$ONCE_IDLE" \
         -v applied="$(counter applied "$summary")" -v consumed="$(counter consumed "$summary")" \
-        -v elapsed="$(sed -n 's/.*(\([0-9.]*\)s)$/\1/p' <<<"$summary")" '
+        -v elapsed="$(sed -n 's/.*(\([0-9.]*\)s)$/\1/p' <<<"$summary")" -v stopped="$stopped" '
         function at(k,   i) { for (i = 1; i <= m; i++) if (c[i] >= k) return t[i]; return -1 }
         { m++; t[m] = $1; c[m] = $2 }
         END {
@@ -185,7 +209,10 @@ run_config() { # NAME BATCH_SIZE
             for (i = 1; i <= m && c[i] < 1; i++) ;
             first = t[i]; first_count = c[i]; last = at(n)
             printf "eps_visible=%.1f\n", (n - first_count) / (last - first)
-            printf "eps_summary=%.1f\n", applied / (elapsed - idle)
+            # Only meaningful when the consumer read nothing but the N events and ended by itself (--once).
+            if (consumed == n && !stopped) printf "eps_summary=%.1f\n", applied / (elapsed - idle)
+            else print "eps_summary=n/a"
+            printf "foreign=%d\n", consumed - n
             printf "rss_mib=%.1f\n", rss / 1024
             printf "drain_p50=%.3f\n", at(p50) - start
             printf "drain_p99=%.3f\n", at(p99) - start
@@ -208,10 +235,13 @@ echo "bench-consume: N=$N legacy users -> revamp, consume:legacy-events --once, 
 printf '%-46s %16s %16s %12s\n' "metric" "baseline" "candidate" "cand/base"
 printf '%-46s %16s %16s %12s\n' "" "batch $BASELINE_BATCH" "batch $CANDIDATE_BATCH" ""
 row() { # LABEL KEY
-    local b c
+    local b c ratio=n/a
     b=$(fig baseline "$2")
     c=$(fig candidate "$2")
-    printf '%-46s %16s %16s %11sx\n' "$1" "$b" "$c" "$(awk -v b="$b" -v c="$c" 'BEGIN { if (b > 0) printf "%.2f", c / b; else printf "n/a" }')"
+    if [[ $b =~ ^[0-9.]+$ && $c =~ ^[0-9.]+$ ]]; then
+        ratio=$(awk -v b="$b" -v c="$c" 'BEGIN { if (b > 0) printf "%.2fx", c / b; else printf "n/a" }')
+    fi
+    printf '%-46s %16s %16s %12s\n' "$1" "$b" "$c" "$ratio"
 }
 row "events/s, first to last row visible" eps_visible
 row "events/s, summary: applied / (elapsed - 2 s)" eps_summary
@@ -220,6 +250,7 @@ row "drain lag p50 (s, from consumer start)" drain_p50
 row "drain lag p99 (s, from consumer start)" drain_p99
 row "lag p99 (s, from source commit)" source_p99
 row "  of which waiting before start (s)" wait_before_start
+row "other writers' events also consumed" foreign
 echo "baseline:  $(cat "$WORK/baseline/summary.txt")"
 echo "candidate: $(cat "$WORK/candidate/summary.txt")"
 echo "(events/s: higher is better; RSS and lag: lower is better. Definitions: testing/benchmarks/README.md)"

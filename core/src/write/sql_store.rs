@@ -30,6 +30,9 @@ impl<DB: Database> SqlStore<DB> {
     }
 }
 
+/// How long a rollback may take before its connection is given up.
+const ROLLBACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Most parameters one statement binds (PostgreSQL and MySQL both allow 65,535).
 const MAX_PARAMS: usize = 60_000;
 
@@ -315,8 +318,12 @@ macro_rules! impl_row_store {
             }
 
             async fn rollback(self) {
-                if let Err(error) = self.tx.rollback().await {
-                    tracing::debug!(%error, "rollback after a failed bulk write");
+                // A connection broken mid-statement may never answer; dropping the transaction then discards the
+                // connection (the pool tests connections before handing them out).
+                match tokio::time::timeout(ROLLBACK_TIMEOUT, self.tx.rollback()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::debug!(%error, "rollback after a failed bulk write"),
+                    Err(_) => tracing::warn!("rollback after a failed bulk write timed out; connection dropped"),
                 }
             }
         }
