@@ -10,9 +10,8 @@ use dbsync_core::{decode, Consumer, Counters, Decoded, RunOptions, Side, SyncCon
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
-use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, TopicPartitionList};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -111,38 +110,14 @@ impl Topics {
     /// Reads the dead-letter topic from the beginning until `count` letters arrived.
     fn letters(&self, count: usize) -> Result<Vec<Letter>> {
         let reader = self.reader()?;
-        let mut assignment = TopicPartitionList::new();
-        assignment.add_partition_offset(&self.dlq, 0, Offset::Beginning)?;
-        reader.assign(&assignment)?;
-        let started = Instant::now();
-        let mut letters = Vec::new();
-        while letters.len() < count {
-            ensure!(
-                started.elapsed() < DEADLINE,
-                "only {} of {count} dead letters arrived",
-                letters.len()
-            );
-            let Some(message) = reader.poll(Duration::from_millis(200)) else {
-                continue;
-            };
-            let message = message?;
-            let text = |bytes: Option<&[u8]>| {
-                String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
-            };
-            let headers = message
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| (h.key.to_string(), text(h.value)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            letters.push(Letter {
-                value: message.payload().unwrap_or_default().to_vec(),
-                headers,
-            });
-        }
-        Ok(letters)
+        let polled = common::read_from_beginning(&reader, &self.dlq, 1, count, "dead letters")?;
+        Ok(polled
+            .into_iter()
+            .map(|m| Letter {
+                value: m.value,
+                headers: m.headers.into_iter().collect(),
+            })
+            .collect())
     }
 
     /// The offset `self.group` committed on the source topic, if any.

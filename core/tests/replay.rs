@@ -1,18 +1,20 @@
 //! Dead-letter replay against the real broker (`make up`; `DBSYNC_BROKERS`, default 127.0.0.1:9092). Every test
 //! uses fresh topics and groups of its own, so it never touches legacy.events, revamp.events or sync.dlq.
 
+mod common;
+
 use anyhow::{ensure, Context, Result};
 use dbsync_core::{replay_dead_letters, ReplayOptions, ReplaySummary};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const DEADLINE: Duration = Duration::from_secs(30);
+use common::DEADLINE;
 
 /// Header names and values of one dead letter.
 type HeaderList<'a> = Vec<(&'a str, &'a str)>;
@@ -151,42 +153,17 @@ impl Topics {
     /// Reads the target topic from the beginning until `count` messages arrived.
     fn received(&self, count: usize) -> Result<Vec<Received>> {
         let consumer = self.consumer()?;
-        let mut assignment = TopicPartitionList::new();
-        for partition in 0..2 {
-            assignment.add_partition_offset(&self.target, partition, Offset::Beginning)?;
-        }
-        consumer.assign(&assignment)?;
-        let started = Instant::now();
-        let mut received = Vec::new();
-        while received.len() < count {
-            ensure!(
-                started.elapsed() < DEADLINE,
-                "only {} of {count} replayed messages arrived",
-                received.len()
-            );
-            let Some(message) = consumer.poll(Duration::from_millis(200)) else {
-                continue;
-            };
-            let message = message?;
-            let text = |bytes: Option<&[u8]>| {
-                String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
-            };
-            let headers = message
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| (h.key.to_string(), text(h.value)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            received.push(Received {
-                partition: message.partition(),
-                key: text(message.key()),
-                value: text(message.payload()),
-                headers,
-            });
-        }
-        Ok(received)
+        let polled =
+            common::read_from_beginning(&consumer, &self.target, 2, count, "replayed messages")?;
+        Ok(polled
+            .into_iter()
+            .map(|m| Received {
+                partition: m.partition,
+                key: m.key,
+                value: String::from_utf8_lossy(&m.value).into_owned(),
+                headers: m.headers,
+            })
+            .collect())
     }
 
     /// Messages on the target topic now (acknowledged sends are below the high watermarks).

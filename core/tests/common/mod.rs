@@ -271,3 +271,59 @@ impl Admin {
         Ok(())
     }
 }
+
+/// A message read back from a topic, as text where the tests compare text.
+pub struct Polled {
+    pub partition: i32,
+    pub key: String,
+    pub value: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Reads `partitions` partitions of `topic` from the beginning with `reader` until `count` messages arrived, or
+/// fails after [`DEADLINE`] naming `what` was missing.
+pub fn read_from_beginning(
+    reader: &rdkafka::consumer::BaseConsumer,
+    topic: &str,
+    partitions: i32,
+    count: usize,
+    what: &str,
+) -> Result<Vec<Polled>> {
+    use rdkafka::consumer::Consumer as _;
+    use rdkafka::message::{Headers, Message};
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    for partition in 0..partitions {
+        assignment.add_partition_offset(topic, partition, rdkafka::Offset::Beginning)?;
+    }
+    reader.assign(&assignment)?;
+    let started = std::time::Instant::now();
+    let text =
+        |bytes: Option<&[u8]>| String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
+    let mut polled = Vec::new();
+    while polled.len() < count {
+        anyhow::ensure!(
+            started.elapsed() < DEADLINE,
+            "only {} of {count} {what} arrived",
+            polled.len()
+        );
+        let Some(message) = reader.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let message = message?;
+        let headers = message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| (h.key.to_string(), text(h.value)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        polled.push(Polled {
+            partition: message.partition(),
+            key: text(message.key()),
+            value: message.payload().unwrap_or_default().to_vec(),
+            headers,
+        });
+    }
+    Ok(polled)
+}
