@@ -30,10 +30,10 @@ ext: deps ## build the dbsync PHP extension (release) and enable it for the PHP 
 demo: up ext ## the main job: stack up, both consumers running, the quick test both ways
 	@testing/scripts/demo.sh
 
-consumers-start: ## start both artisan consumers in the background (needs `make ext`)
+consumers-start: ## start both artisan consumers and dbsync:supervise in the background (needs `make ext`)
 	@testing/scripts/consumers.sh start
 
-consumers-stop: ## stop both consumers (they finish their batch and commit)
+consumers-stop: ## stop them (consumers finish their batch and commit)
 	@testing/scripts/consumers.sh stop
 
 test: up ## run every test (unit, integration, end to end) against the real stack

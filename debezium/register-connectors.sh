@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Registers (or updates) the Debezium connectors through the Kafka Connect REST API and waits until each one and
-# its task run. Idempotent: PUT /connectors/<name>/config creates or replaces.
+# its task run. Idempotent: PUT /connectors/<name>/config creates or replaces. A FAILED connector or task (Kafka
+# Connect never restarts one by itself, e.g. after a database outage) is restarted through
+# POST /connectors/<name>/restart?includeTasks=true&onlyFailed=true, with backoff, up to DBSYNC_CONNECT_RESTARTS
+# times (default 3) per connector; then the script prints the trace and fails. After a restart, the connector
+# counts as running once it has stayed RUNNING for DBSYNC_CONNECT_SETTLE_SECS (default 5): a restarted task shows
+# RUNNING before it fails again.
 #   usage: debezium/register-connectors.sh [connector.json ...]   (default: both files in debezium/)
 # Env: DBSYNC_CONNECT_URL (default http://127.0.0.1:8083); DBSYNC_REVAMP_FLAVOR=mysql registers the revamp side
 # with Debezium's MySQL connector (MySQL 8, as in docker-compose.yml) instead of the MariaDB one; the other keys
@@ -23,16 +28,41 @@ wait_for() { # seconds, description, command...
 
 wait_for 120 "Kafka Connect REST at $url" curl -sf -o /dev/null "$url/connectors"
 
+max_restarts=${DBSYNC_CONNECT_RESTARTS:-3}
+settle=${DBSYNC_CONNECT_SETTLE_SECS:-5}
+restarts=0
+next_restart=0
+running_since=""
+
+# running NAME: true once the connector and all its tasks run; restarts what FAILED (see the header).
 running() {
     local status
     status=$(curl -sf "$url/connectors/$1/status") || return 1
     if jq -e '[.connector.state] + [.tasks[].state] | any(. == "FAILED")' <<<"$status" >/dev/null; then
-        echo "register-connectors: connector $1 FAILED:" >&2
-        jq -r '.connector.trace // empty, (.tasks[].trace // empty)' <<<"$status" | head -n 30 >&2
-        exit 1
+        running_since=""
+        [ $SECONDS -ge $next_restart ] || return 1
+        if [ $restarts -ge "$max_restarts" ]; then
+            echo "register-connectors: connector $1 FAILED after $restarts restarts:" >&2
+            jq -r '.connector.trace // empty, (.tasks[].trace // empty)' <<<"$status" | head -n 30 >&2
+            exit 1
+        fi
+        restarts=$((restarts + 1))
+        next_restart=$((SECONDS + 2 ** restarts))
+        echo "register-connectors: ERROR: connector $1 has FAILED parts ($(jq -r '[.connector.state] + [.tasks[].state] | join(",")' <<<"$status")):" \
+            "$(jq -r '[.connector.trace // empty, (.tasks[].trace // empty)] | first // "no trace" | split("\n") | first' <<<"$status");" \
+            "restarting the failed parts (restart $restarts of $max_restarts)" >&2
+        curl -sf -o /dev/null -X POST "$url/connectors/$1/restart?includeTasks=true&onlyFailed=true" ||
+            echo "register-connectors: restart request for $1 failed" >&2
+        return 1
     fi
-    jq -e '.connector.state == "RUNNING" and (.tasks | length) > 0 and all(.tasks[]; .state == "RUNNING")' \
-        <<<"$status" >/dev/null
+    if ! jq -e '.connector.state == "RUNNING" and (.tasks | length) > 0 and all(.tasks[]; .state == "RUNNING")' \
+        <<<"$status" >/dev/null; then
+        running_since=""
+        return 1
+    fi
+    [ $restarts -gt 0 ] || return 0
+    running_since=${running_since:-$SECONDS}
+    [ $((SECONDS - running_since)) -ge "$settle" ]
 }
 
 for file in "${files[@]}"; do
@@ -58,6 +88,9 @@ for file in "${files[@]}"; do
         esac
         rm -f /tmp/register-$$.out
     fi
+    restarts=0
+    next_restart=0
+    running_since=""
     wait_for 120 "connector $name to run" running "$name"
-    echo "register-connectors: $name running"
+    echo "register-connectors: $name running$([ $restarts = 0 ] || echo " (after $restarts restarts)")"
 done

@@ -3,6 +3,7 @@
 use crate::error::ConfigError;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 /// Default batch size: a 500-row transaction reaches tens of thousands of rows/s where one per event is fsync-bound.
@@ -22,6 +23,22 @@ pub const DEFAULT_LEDGER_RETENTION_HOURS: u64 = 336;
 pub const DEFAULT_CONFLICT_WINDOW_MS: u64 = 1_000;
 /// Default dead-letter topic.
 pub const DEFAULT_DLQ_TOPIC: &str = "sync.dlq";
+
+/// Accepted `batch_size`: at least one event per transaction; above 100,000 a transaction holds too many locks and
+/// too much undo for no further gain.
+pub const BATCH_SIZE_RANGE: RangeInclusive<u64> = 1..=100_000;
+/// Accepted `batch_linger_ms`: 0 (apply at once) to one minute.
+pub const BATCH_LINGER_MS_RANGE: RangeInclusive<u64> = 0..=60_000;
+/// Accepted `max_retries`: at least one retry, at most 1,000 (with the backoff cap, hours of retrying).
+pub const MAX_RETRIES_RANGE: RangeInclusive<u64> = 1..=1_000;
+/// Accepted `retry_backoff_ms`: 1 ms to one minute (it doubles per attempt, up to the consumer's cap).
+pub const RETRY_BACKOFF_MS_RANGE: RangeInclusive<u64> = 1..=60_000;
+/// Accepted `parent_wait_ms`: 0 (dead-letter at once) to 7 days, the stack's topic retention.
+pub const PARENT_WAIT_MS_RANGE: RangeInclusive<u64> = 0..=7 * 24 * 3_600_000;
+/// Accepted `ledger_retention_hours`: one hour to ten years (keep it above the topics' retention).
+pub const LEDGER_RETENTION_HOURS_RANGE: RangeInclusive<u64> = 1..=10 * 365 * 24;
+/// Accepted `conflict_window_ms`: 0 to one day.
+pub const CONFLICT_WINDOW_MS_RANGE: RangeInclusive<u64> = 0..=86_400_000;
 
 /// Which way a consumer moves changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -52,29 +69,35 @@ pub struct SyncConfig {
     pub target_dsn: String,
     /// Path of the mapping file (TOML).
     pub mapping_path: PathBuf,
-    /// Maximum events per database transaction.
+    /// Maximum events per database transaction ([`BATCH_SIZE_RANGE`]).
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
-    /// How long a partial batch waits for more messages, in milliseconds.
+    /// How long a partial batch waits for more messages, in milliseconds ([`BATCH_LINGER_MS_RANGE`]).
     #[serde(default = "default_batch_linger_ms")]
     pub batch_linger_ms: u64,
-    /// Attempts for transient failures before dead-lettering.
+    /// Attempts for transient failures before dead-lettering ([`MAX_RETRIES_RANGE`]).
     #[serde(default = "default_max_retries")]
     pub max_retries: u32,
-    /// First retry backoff in milliseconds (doubles per attempt).
+    /// First retry backoff in milliseconds (doubles per attempt; [`RETRY_BACKOFF_MS_RANGE`]).
     #[serde(default = "default_retry_backoff_ms")]
     pub retry_backoff_ms: u64,
     /// How long a change waits for another row, in milliseconds, before it is dead-lettered: a child for its parent
     /// (`parent_missing`), or a row whose unique key is still held by a row whose delete or rename is on its way
-    /// (`constraint_violation`).
+    /// (`constraint_violation`). [`PARENT_WAIT_MS_RANGE`].
     #[serde(default = "default_parent_wait_ms")]
     pub parent_wait_ms: u64,
-    /// Age in hours at which ledger rows and tombstones are pruned (keep it above the topics' retention).
+    /// Age in hours at which ledger rows and tombstones are pruned (keep it above the topics' retention;
+    /// [`LEDGER_RETENTION_HOURS_RANGE`]).
     #[serde(default = "default_ledger_retention_hours")]
     pub ledger_retention_hours: u64,
-    /// For `legacy_wins` / `revamp_wins` entities: how much newer (ms) the other side's edit must be to win anyway.
+    /// For `legacy_wins` / `revamp_wins` entities: how much newer (ms) the other side's edit must be to win anyway
+    /// ([`CONFLICT_WINDOW_MS_RANGE`]).
     #[serde(default = "default_conflict_window_ms")]
     pub conflict_window_ms: u64,
+    /// Static group membership id (`group.instance.id`): a restarted process with the same id takes its partitions
+    /// back at once. Unique per running process; default `<hostname>-<direction>-0` (see [`SyncConfig::instance_id`]).
+    #[serde(default)]
+    pub instance_id: Option<String>,
 }
 
 fn default_dlq_topic() -> String {
@@ -103,6 +126,24 @@ fn default_conflict_window_ms() -> u64 {
 }
 
 impl SyncConfig {
+    /// The `group.instance.id` to use: the configured one, or `<hostname>-<direction>-0`. A second process of one
+    /// direction on the same host must set its own (e.g. `-1`), or the broker fences one of them.
+    pub fn instance_id(&self) -> String {
+        if let Some(id) = self
+            .instance_id
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
+        {
+            return id.to_string();
+        }
+        let host = gethostname::gethostname().to_string_lossy().into_owned();
+        let direction = match self.direction {
+            Direction::LegacyToRevamp => "legacy-to-revamp",
+            Direction::RevampToLegacy => "revamp-to-legacy",
+        };
+        format!("{host}-{direction}-0")
+    }
+
     /// Builds and validates a config from a JSON object; the error names the offending field.
     pub fn from_json(value: serde_json::Value) -> Result<Self, ConfigError> {
         let config: SyncConfig = from_json(value)?;
@@ -110,7 +151,8 @@ impl SyncConfig {
         Ok(config)
     }
 
-    /// Checks values serde cannot: empty strings, zero sizes, DSN scheme against direction.
+    /// Checks values serde cannot: empty strings, numbers outside their documented ranges (`*_RANGE`; a value
+    /// outside would overflow a timer or a date, or make no sense), DSN scheme against direction.
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (field, value) in [
             ("brokers", &self.brokers),
@@ -122,8 +164,36 @@ impl SyncConfig {
                 return Err(ConfigError::Missing { field });
             }
         }
-        if self.batch_size == 0 {
-            return Err(invalid("batch_size", "must be at least 1"));
+        for (field, value, range) in [
+            ("batch_size", self.batch_size as u64, BATCH_SIZE_RANGE),
+            (
+                "batch_linger_ms",
+                self.batch_linger_ms,
+                BATCH_LINGER_MS_RANGE,
+            ),
+            (
+                "max_retries",
+                u64::from(self.max_retries),
+                MAX_RETRIES_RANGE,
+            ),
+            (
+                "retry_backoff_ms",
+                self.retry_backoff_ms,
+                RETRY_BACKOFF_MS_RANGE,
+            ),
+            ("parent_wait_ms", self.parent_wait_ms, PARENT_WAIT_MS_RANGE),
+            (
+                "ledger_retention_hours",
+                self.ledger_retention_hours,
+                LEDGER_RETENTION_HOURS_RANGE,
+            ),
+            (
+                "conflict_window_ms",
+                self.conflict_window_ms,
+                CONFLICT_WINDOW_MS_RANGE,
+            ),
+        ] {
+            in_range(field, value, range)?;
         }
         let expected = match self.direction {
             Direction::LegacyToRevamp => "mysql://",
@@ -163,9 +233,133 @@ pub(crate) fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result
     })
 }
 
+/// `Ok` when `value` lies in `range`, else an error naming `field` and the range.
+pub(crate) fn in_range(
+    field: &str,
+    value: u64,
+    range: RangeInclusive<u64>,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(invalid(
+        field,
+        &format!(
+            "must be between {} and {}, got {value}",
+            range.start(),
+            range.end()
+        ),
+    ))
+}
+
 pub(crate) fn invalid(field: &str, reason: &str) -> ConfigError {
     ConfigError::Invalid {
         field: field.to_string(),
         reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn base() -> Value {
+        json!({
+            "brokers": "127.0.0.1:9092",
+            "group_id": "g",
+            "topic": "legacy.events",
+            "direction": "legacy_to_revamp",
+            "target_dsn": "mysql://u:p@127.0.0.1/revamp_db",
+            "mapping_path": concat!(env!("CARGO_MANIFEST_DIR"), "/mapping/default.toml"),
+        })
+    }
+
+    fn with(field: &str, value: Value) -> Result<SyncConfig, ConfigError> {
+        let mut config = base();
+        config[field] = value;
+        SyncConfig::from_json(config)
+    }
+
+    /// Every numeric field with its range.
+    fn ranges() -> [(&'static str, RangeInclusive<u64>); 7] {
+        [
+            ("batch_size", BATCH_SIZE_RANGE),
+            ("batch_linger_ms", BATCH_LINGER_MS_RANGE),
+            ("max_retries", MAX_RETRIES_RANGE),
+            ("retry_backoff_ms", RETRY_BACKOFF_MS_RANGE),
+            ("parent_wait_ms", PARENT_WAIT_MS_RANGE),
+            ("ledger_retention_hours", LEDGER_RETENTION_HOURS_RANGE),
+            ("conflict_window_ms", CONFLICT_WINDOW_MS_RANGE),
+        ]
+    }
+
+    #[test]
+    fn the_defaults_lie_in_their_ranges() {
+        let config = SyncConfig::from_json(base()).unwrap();
+        assert_eq!(config.batch_size, DEFAULT_BATCH_SIZE);
+        assert!(BATCH_SIZE_RANGE.contains(&(DEFAULT_BATCH_SIZE as u64)));
+        assert!(BATCH_LINGER_MS_RANGE.contains(&DEFAULT_BATCH_LINGER_MS));
+        assert!(MAX_RETRIES_RANGE.contains(&u64::from(DEFAULT_MAX_RETRIES)));
+        assert!(RETRY_BACKOFF_MS_RANGE.contains(&DEFAULT_RETRY_BACKOFF_MS));
+        assert!(PARENT_WAIT_MS_RANGE.contains(&DEFAULT_PARENT_WAIT_MS));
+        assert!(LEDGER_RETENTION_HOURS_RANGE.contains(&DEFAULT_LEDGER_RETENTION_HOURS));
+        assert!(CONFLICT_WINDOW_MS_RANGE.contains(&DEFAULT_CONFLICT_WINDOW_MS));
+    }
+
+    #[test]
+    fn each_numeric_field_accepts_its_range_edges() {
+        for (field, range) in ranges() {
+            for value in [*range.start(), *range.end()] {
+                assert!(with(field, json!(value)).is_ok(), "{field} = {value}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_numeric_field_refuses_values_outside_its_range_naming_the_field() {
+        for (field, range) in ranges() {
+            let mut outside = vec![range.end() + 1];
+            if *range.start() > 0 {
+                outside.push(range.start() - 1);
+            }
+            for value in outside {
+                let error = with(field, json!(value)).unwrap_err().to_string();
+                assert_eq!(
+                    error,
+                    format!(
+                        "config field `{field}` is invalid: must be between {} and {}, got {value}",
+                        range.start(),
+                        range.end()
+                    )
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn values_that_would_overflow_a_timer_are_refused() {
+        // A backoff of u64::MAX ms overflowed `Instant + Duration` (a panic, and across the PHP boundary an abort).
+        for field in [
+            "retry_backoff_ms",
+            "parent_wait_ms",
+            "conflict_window_ms",
+            "ledger_retention_hours",
+        ] {
+            let error = with(field, json!(u64::MAX)).unwrap_err().to_string();
+            assert!(error.contains(&format!("`{field}`")), "{error}");
+        }
+        let error = with("max_retries", json!(u32::MAX))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`max_retries`"), "{error}");
+    }
+
+    #[test]
+    fn negative_and_fractional_numbers_name_the_field() {
+        for (field, value) in [("batch_size", json!(-1)), ("retry_backoff_ms", json!(1.5))] {
+            let error = with(field, value).unwrap_err().to_string();
+            assert!(error.contains(&format!("`{field}`")), "{error}");
+        }
     }
 }

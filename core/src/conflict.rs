@@ -1,5 +1,6 @@
-//! Conflict resolution (README traps 4 and 2): which of two versions of one row wins. A pure function of the two
-//! versions, so both databases pick the same winner whatever order the events arrive in.
+//! Conflict resolution (README, "How it stays correct: Conflicts converge" and "Deletes travel as tombstones"):
+//! which of two versions of one row wins. A pure function of the two versions, so both databases pick the same
+//! winner whatever order the events arrive in.
 //!
 //! A version is the row's `updated_at` plus the side whose application wrote it (a row the sync service wrote
 //! carries the other side's version). Rules, per entity policy:
@@ -67,7 +68,12 @@ impl Resolver {
         } else {
             (current, incoming)
         };
-        let favoured_wins = other_version.updated_at <= favoured_version.updated_at + self.window;
+        // Checked: a far-future `updated_at` plus the window can pass chrono's last date (a panic, and across the PHP
+        // boundary an abort). Past it, every representable version lies inside the window.
+        let favoured_wins = match favoured_version.updated_at.checked_add_signed(self.window) {
+            Some(bound) => other_version.updated_at <= bound,
+            None => true,
+        };
         favoured_wins == (incoming.origin == favoured)
     }
 
@@ -154,6 +160,40 @@ mod tests {
         assert!(r.delete_applies(seen, seen));
         assert!(r.delete_applies(v(2, Side::Revamp), v(1, Side::Legacy)));
         assert!(!r.delete_applies(seen, v(2, Side::Revamp)));
+    }
+
+    #[test]
+    fn a_far_future_version_does_not_overflow_the_window() {
+        let end = DateTime::<Utc>::MAX_UTC;
+        for policy in [ConflictPolicy::LegacyWins, ConflictPolicy::RevampWins] {
+            let r = Resolver {
+                policy,
+                window: TimeDelta::days(365),
+            };
+            let legacy = Version {
+                updated_at: end,
+                origin: Side::Legacy,
+            };
+            let revamp = Version {
+                updated_at: end,
+                origin: Side::Revamp,
+            };
+            // Equal far-future versions: the favoured side wins, both ways round, without a panic.
+            assert_eq!(
+                r.beats(legacy, revamp),
+                policy == ConflictPolicy::LegacyWins
+            );
+            assert_eq!(
+                r.beats(revamp, legacy),
+                policy == ConflictPolicy::RevampWins
+            );
+            assert!(r.delete_applies(legacy, revamp) || r.delete_applies(revamp, legacy));
+        }
+        let r = Resolver {
+            policy: ConflictPolicy::LegacyWins,
+            window: TimeDelta::MAX,
+        };
+        assert!(r.beats(v(0, Side::Legacy), v(9, Side::Revamp)));
     }
 
     #[test]

@@ -4,19 +4,37 @@
 //! At-least-once delivery with idempotent writes. Auto-commit is off; a partition's offset is committed only after
 //! the database transaction holding its messages' writes and ledger rows has committed, and after every dead
 //! letter among them has been acknowledged by the broker. A crash between the two replays messages, which the
-//! ledger turns into no-ops.
+//! ledger turns into no-ops. A failed offset commit is offered again on every loop turn until the broker takes it.
 //!
 //! # Order
-//! Messages are queued per partition and applied in offset order, one transaction per batch (README traps 6 and
-//! 9). A child whose parent has not arrived is parked with backoff, holding back only its own row's later changes,
-//! until the parent comes or `parent_wait_ms` runs out (then it is dead-lettered as `parent_missing`).
+//! Messages are queued per partition and applied in offset order, one transaction per batch (README "Order is
+//! per row"). Each batch takes a lock per row it writes first (`write::row_lock`), so changes of one row applied
+//! by two group members never decide from stale reads. A child whose parent has not arrived is parked with
+//! backoff, holding back only its own row's later changes; it is dead-lettered as `parent_missing` only once it
+//! waited `parent_wait_ms` and every partition of the topic was consumed past the child's timestamp (its parent,
+//! committed before it on the source, would have arrived), or after [`PARENT_WAIT_CAP`] whatever happens.
+//!
+//! # Group membership
+//! Queues outlive one [`Consumer::run`], so a second `run` loses nothing. Assignment changes (recorded by
+//! `rebalance`) are applied after every poll, before anything it returned is queued: a revoked partition's queue is
+//! dropped, an assigned one starts empty at the committed offset and is resumed. The cooperative-sticky assignor
+//! moves only the partitions that must move; static membership (`group.instance.id`) lets a restarted process take
+//! its partitions back at once instead of after the session timeout.
 //!
 //! # Failures
-//! Decode and mapping errors are dead-lettered at once. A lost database connection is retried without limit
-//! (nothing is dead-lettered during an outage). Other transient database errors are retried `max_retries` times;
-//! then, like constraint violations, the failing message alone is dead-lettered and the rest of its batch applied.
+//! Database errors are classified (`write::WriteError::class`): an outage (connection lost, authentication,
+//! read-only, disk full, too many connections) pauses every partition and is retried without limit, logging at
+//! `error` once a minute, and nothing is dead-lettered; transient errors (deadlock, lock wait timeout,
+//! serialization) retry the batch `max_retries` times with backoff; then, like constraint violations, the failing
+//! message alone is dead-lettered and the rest of its batch applied. Decode and mapping errors are dead-lettered
+//! at once.
 
 mod batch;
+mod outage;
+mod partition;
+mod pipeline;
+mod rebalance;
+mod watermark;
 
 use crate::config::{Direction, SyncConfig};
 use crate::dlq::DeadLetters;
@@ -24,13 +42,16 @@ use crate::error::Error;
 use crate::event::Side;
 use crate::mapping::Mapping;
 use crate::metrics::Counters;
-use crate::partition::{Item, PartitionQueue};
-use crate::pipeline::prepare;
 use crate::write::{Target, TargetOptions};
 use chrono::TimeDelta;
-use rdkafka::consumer::{Consumer as _, ConsumerContext, Rebalance, StreamConsumer};
+use outage::Outage;
+use partition::{Item, PartitionQueue};
+use pipeline::prepare;
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, ClientContext, TopicPartitionList};
+use rdkafka::{ClientConfig, TopicPartitionList};
+use rebalance::{AssignmentChange, RebalanceLog};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -47,6 +68,14 @@ const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 const JOIN_GRACE: Duration = Duration::from_secs(30);
 /// How often a progress line is logged at info level.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
+/// How often a failed offset commit is tried again.
+const COMMIT_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+/// A child waits for its parent at most this long, even while the topic's other partitions are not consumed past
+/// it (a partition stalled for good must not hold a child forever).
+pub const PARENT_WAIT_CAP: Duration = Duration::from_secs(600);
+/// Session timeout: how long the group waits for a silent member before giving its partitions to others. With
+/// static membership a restarted member takes them back at once, so this only delays scale-down.
+const SESSION_TIMEOUT_MS: &str = "10000";
 
 /// Limits for one `Consumer::run`.
 #[derive(Debug, Clone, Default)]
@@ -59,48 +88,22 @@ pub struct RunOptions {
     pub stop_when_idle: Option<Duration>,
 }
 
-/// Remembers partitions taken away by a rebalance, so their queued (uncommitted) messages are dropped: the new
-/// owner reads them again from the committed offset.
-#[derive(Default)]
-struct RebalanceTracker {
-    revoked: Mutex<Vec<i32>>,
-}
-
-impl ClientContext for RebalanceTracker {}
-
-impl ConsumerContext for RebalanceTracker {
-    fn pre_rebalance(
-        &self,
-        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
-        rebalance: &Rebalance<'_>,
-    ) {
-        if let Rebalance::Revoke(partitions) = rebalance {
-            if let Ok(mut revoked) = self.revoked.lock() {
-                revoked.extend(partitions.elements().iter().map(|p| p.partition()));
-            }
-        }
-    }
-}
-
-impl RebalanceTracker {
-    fn take(&self) -> Vec<i32> {
-        self.revoked
-            .lock()
-            .map(|mut revoked| std::mem::take(&mut *revoked))
-            .unwrap_or_default()
-    }
-}
-
 /// A consumer for one direction: one topic in, one database out.
 pub struct Consumer {
     runtime: tokio::runtime::Runtime,
-    kafka: StreamConsumer<RebalanceTracker>,
+    kafka: StreamConsumer<RebalanceLog>,
     dead_letters: DeadLetters,
     target: Target,
     mapping: Mapping,
     config: SyncConfig,
     origin: Side,
     stop: AtomicBool,
+    /// The partitions' queues, kept across runs; locked by the one `run` in progress.
+    queues: Mutex<BTreeMap<i32, PartitionQueue>>,
+    /// The target database's outage, if one is going on.
+    outage: Mutex<Outage>,
+    /// This member's static group membership id.
+    instance_id: String,
 }
 
 impl Consumer {
@@ -128,14 +131,17 @@ impl Consumer {
             let context = context.to_string();
             move |source| Error::Kafka { context, source }
         };
-        let kafka: StreamConsumer<RebalanceTracker> = ClientConfig::new()
+        let instance_id = config.instance_id();
+        let kafka: StreamConsumer<RebalanceLog> = ClientConfig::new()
             .set("bootstrap.servers", &config.brokers)
             .set("group.id", &config.group_id)
+            .set("group.instance.id", &instance_id)
+            .set("partition.assignment.strategy", "cooperative-sticky")
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
-            .set("session.timeout.ms", "10000")
-            .create_with_context(RebalanceTracker::default())
+            .set("session.timeout.ms", SESSION_TIMEOUT_MS)
+            .create_with_context(RebalanceLog::default())
             .map_err(kafka_error("creating the consumer"))?;
         let metadata = kafka
             .fetch_metadata(Some(&config.topic), Duration::from_secs(10))
@@ -155,7 +161,7 @@ impl Consumer {
             .map_err(kafka_error("subscribing"))?;
         let dead_letters = DeadLetters::new(&config.brokers, &config.dlq_topic, &config.group_id)
             .map_err(kafka_error("creating the dead-letter producer"))?;
-        info!(topic = %config.topic, group = %config.group_id, target = %target.side(), "consumer ready");
+        info!(topic = %config.topic, group = %config.group_id, instance = %instance_id, target = %target.side(), "consumer ready");
         Ok(Consumer {
             runtime,
             kafka,
@@ -165,15 +171,27 @@ impl Consumer {
             config,
             origin,
             stop: AtomicBool::new(false),
+            queues: Mutex::new(BTreeMap::new()),
+            outage: Mutex::new(Outage::default()),
+            instance_id,
         })
     }
 
     /// Consumes until a limit in `options` is reached or `stop` is called; `tick` runs between polls (PHP uses it
-    /// to dispatch pending signals). The batch in flight is always finished and committed before returning.
+    /// to dispatch pending signals). The batch in flight is always finished and committed before returning; what
+    /// was received and not yet done stays queued for the next `run`.
     pub fn run(&self, options: RunOptions, tick: &mut dyn FnMut()) -> Result<Counters, Error> {
-        let result = self.runtime.block_on(self.run_loop(options, tick));
+        let mut queues = self.queues.try_lock().map_err(|_| Error::AlreadyRunning)?;
+        let result = self
+            .runtime
+            .block_on(self.run_loop(&mut queues, options, tick));
         self.stop.store(false, Ordering::SeqCst);
         result
+    }
+
+    /// This member's `group.instance.id`.
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
     }
 
     /// Asks a running `run` to finish its batch, commit and return. Safe to call from a signal handler's callback.
@@ -183,11 +201,12 @@ impl Consumer {
 
     async fn run_loop(
         &self,
+        queues: &mut BTreeMap<i32, PartitionQueue>,
         options: RunOptions,
         tick: &mut dyn FnMut(),
     ) -> Result<Counters, Error> {
         let mut counters = Counters::default();
-        let mut queues: BTreeMap<i32, PartitionQueue> = BTreeMap::new();
+        let mut last_commit_retry = Instant::now();
         let started = Instant::now();
         let mut last_message = Instant::now();
         let mut last_progress = Instant::now();
@@ -209,34 +228,45 @@ impl Consumer {
                 self.prune().await;
                 last_prune = Some(Instant::now());
             }
-            if self.receive(&mut queues).await > 0 {
+            if self.receive(queues).await? > 0 {
                 last_message = Instant::now();
             }
-            for partition in self.kafka.context().take() {
-                queues.remove(&partition);
-            }
             let now = Instant::now();
-            let ready: Vec<i32> = queues
-                .iter()
-                .filter(|(_, q)| q.ready(self.config.batch_size, linger, now) || q.parked_due(now))
-                .map(|(p, _)| *p)
-                .collect();
+            let ready: Vec<i32> = if self.outage_holds(now) {
+                Vec::new()
+            } else {
+                queues
+                    .iter()
+                    .filter(|(_, q)| {
+                        q.ready(self.config.batch_size, linger, now) || q.parked_due(now)
+                    })
+                    .map(|(p, _)| *p)
+                    .collect()
+            };
             for partition in ready {
                 let remaining = options
                     .max_events
                     .map(|max| max.saturating_sub(counters.consumed));
-                if remaining == Some(0) {
+                if remaining == Some(0) || self.outage_holds(Instant::now()) {
                     break;
                 }
-                if let Some(queue) = queues.get_mut(&partition) {
+                // Taken out while it runs, so that the parent watermark can read the other queues.
+                if let Some(mut queue) = queues.remove(&partition) {
                     let limit = remaining.map_or(usize::MAX, |r| r as usize);
                     let span = info_span!("batch", partition, topic = %self.config.topic);
-                    self.process(partition, queue, limit, linger, &mut counters)
+                    self.process(partition, &mut queue, queues, limit, linger, &mut counters)
                         .instrument(span)
                         .await;
+                    queues.insert(partition, queue);
                 }
             }
-            self.pace_partitions(&queues);
+            if last_commit_retry.elapsed() >= COMMIT_RETRY_INTERVAL {
+                for (partition, queue) in queues.iter_mut() {
+                    self.commit(queue, *partition);
+                }
+                last_commit_retry = Instant::now();
+            }
+            self.pace_partitions(queues);
             if last_progress.elapsed() >= PROGRESS_INTERVAL
                 && counters.consumed != last_progress_count
             {
@@ -267,20 +297,41 @@ impl Consumer {
     }
 
     /// Receives what Kafka has ready (waiting at most one poll interval for the first message). Returns how many.
-    async fn receive(&self, queues: &mut BTreeMap<i32, PartitionQueue>) -> usize {
+    /// Assignment changes that came with a poll are applied before what it returned is queued. A fatal client
+    /// error (e.g. another process took this `group.instance.id`) ends the run.
+    async fn receive(&self, queues: &mut BTreeMap<i32, PartitionQueue>) -> Result<usize, Error> {
         let mut received = 0;
         let mut wait = POLL_INTERVAL;
         while received < self.config.batch_size {
-            match tokio::time::timeout(wait, self.kafka.recv()).await {
+            let polled = tokio::time::timeout(wait, self.kafka.recv()).await;
+            self.apply_assignment_changes(queues);
+            match polled {
                 Ok(Ok(message)) => {
+                    received += 1;
+                    wait = Duration::from_millis(1);
+                    let Some(queue) = queues.get_mut(&message.partition()) else {
+                        debug!(
+                            partition = message.partition(),
+                            "message of a partition not assigned; dropped"
+                        );
+                        continue;
+                    };
                     let prepared =
                         prepare(message.key(), message.payload(), self.origin, &self.mapping);
-                    queues.entry(message.partition()).or_default().push(Item {
+                    queue.push(Item {
                         message: message.detach(),
                         prepared,
                     });
-                    received += 1;
-                    wait = Duration::from_millis(1);
+                }
+                Ok(Err(error)) if is_fatal(&error) => {
+                    return Err(Error::Kafka {
+                        context: format!(
+                            "consumer stopped by the broker (is another process using group.instance.id `{}`? \
+                             give each consumer process its own DBSYNC_INSTANCE_ID)",
+                            self.instance_id
+                        ),
+                        source: error,
+                    });
                 }
                 Ok(Err(error)) => {
                     // librdkafka reconnects by itself; report and keep polling.
@@ -290,7 +341,32 @@ impl Consumer {
                 Err(_) => break,
             }
         }
-        received
+        Ok(received)
+    }
+
+    /// Applies the assignment changes recorded since the last call: revoked partitions' queues go (their new owner
+    /// reads them again from the committed offset), assigned ones start empty and are resumed.
+    fn apply_assignment_changes(&self, queues: &mut BTreeMap<i32, PartitionQueue>) {
+        for change in self.kafka.context().drain() {
+            match change {
+                AssignmentChange::Revoked(partitions) => {
+                    for partition in partitions {
+                        queues.remove(&partition);
+                    }
+                }
+                AssignmentChange::Lost => queues.clear(),
+                AssignmentChange::Assigned(partitions) => {
+                    let mut list = TopicPartitionList::new();
+                    for partition in partitions {
+                        queues.insert(partition, PartitionQueue::default());
+                        list.add_partition(&self.config.topic, partition);
+                    }
+                    if let Err(error) = self.kafka.resume(&list) {
+                        warn!(%error, "could not resume assigned partitions");
+                    }
+                }
+            }
+        }
     }
 
     /// Pauses partitions whose queue is long (a child waiting for its parent, a slow database) so memory stays
@@ -313,6 +389,7 @@ impl Consumer {
         }
     }
 
+    /// Removes ledger rows and tombstones past their retention.
     async fn prune(&self) {
         let age = Duration::from_secs(self.config.ledger_retention_hours * 3600);
         match self.target.prune(age).await {
@@ -320,4 +397,13 @@ impl Consumer {
             Err(error) => warn!(%error, "could not prune the ledger"),
         }
     }
+}
+
+/// Errors after which this client cannot go on (fenced static member, fatal librdkafka error).
+fn is_fatal(error: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode;
+    matches!(
+        error.rdkafka_error_code(),
+        Some(RDKafkaErrorCode::Fatal | RDKafkaErrorCode::FencedInstanceId)
+    )
 }

@@ -19,7 +19,7 @@
 mod debezium;
 mod seed;
 
-use crate::error::{quote, reason};
+use crate::error::{quote, DeadLetterReason};
 use crate::event::{ChangeEvent, Side};
 use crate::mapping::Mapping;
 use serde_json::{Map, Value};
@@ -121,10 +121,10 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// The dead-letter reason: `unmappable` for [`DecodeError::Unmappable`], `malformed` for the rest.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> DeadLetterReason {
         match self {
-            DecodeError::Unmappable { .. } => reason::UNMAPPABLE,
-            _ => reason::MALFORMED,
+            DecodeError::Unmappable { .. } => DeadLetterReason::Unmappable,
+            _ => DeadLetterReason::Malformed,
         }
     }
 }

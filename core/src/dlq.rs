@@ -1,6 +1,8 @@
-//! Dead letters (README traps 8 and 10): the original message, unchanged, on the dead-letter topic with headers
-//! named as Kafka Connect names them plus dbsync's own, so operators' tools can read why and where from.
+//! Dead letters (README, "How it stays correct: Poison does not stop the line"): the original message, unchanged, on
+//! the dead-letter topic with headers named as Kafka Connect names them plus dbsync's own, so operators' tools can
+//! read why and where from.
 
+use crate::error::DeadLetterReason;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -11,8 +13,8 @@ use thiserror::Error;
 /// Why and where a message failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// Stable snake_case reason: `malformed`, `unmappable`, `parent_missing`, `constraint_violation`, ...
-    pub reason: &'static str,
+    /// Why: written as the `dbsync.reason` header ([`DeadLetterReason::as_str`]).
+    pub reason: DeadLetterReason,
     /// The error's type, e.g. `dbsync_core::decode::DecodeError`.
     pub class_name: &'static str,
     /// The error message (no payload values beyond what the error itself names).
@@ -145,7 +147,7 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let failure = Failure {
-            reason: "malformed",
+            reason: DeadLetterReason::Malformed,
             class_name: "dbsync_core::decode::DecodeError",
             message: "not JSON".into(),
             stage: "decode",

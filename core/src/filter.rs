@@ -1,8 +1,9 @@
 //! Echo filter: a change the sync service wrote itself must not be sent back where it came from.
 //!
-//! Triggers stamp the `source` column on every write (README, trap 1), and deletes travel as tombstones stamped with
-//! who deleted (trap 2), so the event alone tells an echo from a real change. Debezium's Filter SMT drops echoes
-//! already; this is the second layer.
+//! Triggers stamp the `source` column on every write (README, "How it stays correct: No loops"), and deletes travel
+//! as tombstones stamped with who deleted (README, "How it stays correct: Deletes travel as tombstones"), so the
+//! event alone tells an echo from a real change. Debezium's Filter SMT drops echoes already; this is the second
+//! layer.
 
 use crate::event::ChangeEvent;
 

@@ -6,38 +6,41 @@
 //! that applied its message (and recorded its event id in the ledger) has committed, so a crash replays messages
 //! and the ledger makes the replay a no-op.
 //!
-//! # Layout (one job per module)
-//! - [`config`]: the consumer's settings, validated with errors that name the field.
+//! # Layout (one job per module; ARCHITECTURE.md has the invariants and their tests)
+//! - [`config`]: the consumer's settings, validated (ranges too) with errors that name the field.
 //! - [`event`]: the normalized change event every message is decoded into.
 //! - [`decode`](mod@decode): Debezium envelopes and the seed's event contract into [`ChangeEvent`]s.
-//! - [`filter`]: recognizes echoes (changes written by the sync service itself).
+//! - `filter` (private): recognizes echoes (changes written by the sync service itself), see [`is_echo`].
 //! - [`mapping`]: the mapping file (entities, tables, columns, converters) and its validation.
 //! - [`transform`](mod@transform): a pure function from a change event to a row operation on the other side.
+//! - [`conflict`]: which of two versions of one row wins.
 //! - [`row`]: the row operations and dialect-free values that transform produces and the writers apply.
-//! - `write`: idempotent, last-writer-wins upserts and deletes, one writer per SQL dialect.
-//! - `batch`: groups messages per partition, keeping each key's order.
-//! - `consume`: the pipeline: Kafka in, database out, offsets after commit, DLQ for poison.
-//! - `dlq`: dead-letter records with Kafka Connect's header names.
+//! - [`write`](mod@write): idempotent, last-writer-wins upserts and deletes, one writer per SQL dialect, per-row locks, and
+//!   the classification of database errors.
+//! - `consume` (private, [`Consumer`]): the pipeline: Kafka in, database out, offsets after commit, DLQ for
+//!   poison; per-partition queues, rebalance handling, the parent watermark and outage handling live under it.
+//! - `dlq` (private): dead-letter records with Kafka Connect's header names.
 //! - [`replay`]: sends dead letters back to the topic they came from, once their cause is fixed.
+//! - [`supervise`]: restarts FAILED Kafka Connect connectors and tasks (Debezium) with backoff.
 //! - [`metrics`]: counters readable through the API.
+//! - [`logging`]: the tracing subscriber the PHP extension installs.
 //! - [`error`]: the library's error types and dead-letter reasons.
 //! - `timestamp` (private): the timestamp spellings met on the wire.
 
 pub mod config;
 pub mod conflict;
-pub mod consume;
+mod consume;
 pub mod decode;
-pub mod dlq;
+mod dlq;
 pub mod error;
 pub mod event;
-pub mod filter;
+mod filter;
 pub mod logging;
 pub mod mapping;
 pub mod metrics;
-pub mod partition;
-pub mod pipeline;
 pub mod replay;
 pub mod row;
+pub mod supervise;
 #[cfg(test)]
 mod testdata;
 mod timestamp;

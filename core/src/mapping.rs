@@ -42,7 +42,7 @@ pub enum MappingError {
     },
 }
 
-/// How concurrent changes of one row on both sides are settled (README, trap 4).
+/// How concurrent changes of one row on both sides are settled (README, "How it stays correct: Conflicts converge").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ConflictPolicy {
     /// The newer `updated_at` wins; legacy wins ties.

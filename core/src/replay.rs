@@ -1,5 +1,6 @@
-//! Dead-letter replay (README trap 8): sends dead letters back to the topic they came from, so the consumers try
-//! them again once the cause is fixed (a mapping entry added, a parent row created).
+//! Dead-letter replay (README, "How it stays correct: Poison does not stop the line"): sends dead letters back to
+//! the topic they came from, so the consumers try them again once the cause is fixed (a mapping entry added, a
+//! parent row created).
 //!
 //! # Guarantee
 //! At-least-once, like the consumers. The replay reads with its own consumer group, auto-commit off, and commits a

@@ -25,7 +25,8 @@ pub enum SqlValue {
     Timestamp(DateTime<Utc>),
 }
 
-/// A parent row that must exist on the target before a child referencing it is written (README, trap 5).
+/// A parent row that must exist on the target before a child referencing it is written (README, "How it stays
+/// correct: Order is per row").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParentRef {
     /// The parent's entity name.

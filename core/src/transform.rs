@@ -11,11 +11,16 @@
 //! row unless that row holds a version that beats it (last-writer-wins: an update newer than the delete survives, a
 //! delete newer than a concurrent update wins); a payload without that version is
 //! [`TransformError::MalformedDelete`].
+//!
+//! Keys are checked against the sides' key ranges ([`keys`]): a primary or foreign key that no side can hold, or a
+//! new row whose key its own side does not mint, is [`TransformError::KeyOutOfRange`] (dead-lettered as
+//! `key_out_of_range`), never applied.
 
 mod convert;
+pub mod keys;
 
 use crate::conflict::Version;
-use crate::error::{quote, reason};
+use crate::error::{quote, DeadLetterReason};
 use crate::event::{ChangeEvent, Operation, Side};
 use crate::filter::SOURCE_COLUMN;
 use crate::mapping::{Entity, Mapping};
@@ -78,15 +83,34 @@ pub enum TransformError {
         /// What is wrong with it.
         problem: String,
     },
+    /// A key lies outside the range it must be in ([`keys`]): a primary or foreign key no side can hold (zero or
+    /// negative), or a new row whose key is not one its own side mints.
+    #[error(
+        "{entity}.{column}: key {key} from the {side} side is out of range (expected {expected})"
+    )]
+    KeyOutOfRange {
+        /// The entity name.
+        entity: String,
+        /// The side the event came from.
+        side: Side,
+        /// The key column, in the origin side's name.
+        column: String,
+        /// The key.
+        key: i64,
+        /// The range it must lie in, e.g. `1 to 999999999999`.
+        expected: String,
+    },
 }
 
 impl TransformError {
     /// The dead-letter reason: `malformed` for [`TransformError::MalformedDelete`] (the event lacks data every delete
-    /// must carry), `unmappable` for the rest (the event is well-formed but the mapping cannot express it).
-    pub fn reason(&self) -> &'static str {
+    /// must carry), `key_out_of_range` for [`TransformError::KeyOutOfRange`], `unmappable` for the rest (the event
+    /// is well-formed but the mapping cannot express it).
+    pub fn reason(&self) -> DeadLetterReason {
         match self {
-            TransformError::MalformedDelete { .. } => reason::MALFORMED,
-            _ => reason::UNMAPPABLE,
+            TransformError::MalformedDelete { .. } => DeadLetterReason::Malformed,
+            TransformError::KeyOutOfRange { .. } => DeadLetterReason::KeyOutOfRange,
+            _ => DeadLetterReason::Unmappable,
         }
     }
 }
@@ -100,6 +124,13 @@ pub fn transform(event: &ChangeEvent, mapping: &Mapping) -> Result<RowOp, Transf
                 entity: event.entity_type.clone(),
             })?;
     let target = event.origin.other();
+    check_key(
+        event,
+        entity,
+        entity.key(),
+        event.primary_key,
+        keys::primary_key_range(event),
+    )?;
     match event.operation {
         Operation::Delete => Ok(RowOp::Delete(Delete {
             entity: entity.name().to_string(),
@@ -114,6 +145,26 @@ pub fn transform(event: &ChangeEvent, mapping: &Mapping) -> Result<RowOp, Transf
         })),
         Operation::Create | Operation::Update => upsert(event, entity, mapping).map(RowOp::Upsert),
     }
+}
+
+/// `key`, the value of `column`, if it lies in `range`; else [`TransformError::KeyOutOfRange`].
+fn check_key(
+    event: &ChangeEvent,
+    entity: &Entity,
+    column: &str,
+    key: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<(), TransformError> {
+    if range.contains(&key) {
+        return Ok(());
+    }
+    Err(TransformError::KeyOutOfRange {
+        entity: entity.name().to_string(),
+        side: event.origin,
+        column: column.to_string(),
+        key,
+        expected: keys::describe(&range),
+    })
 }
 
 /// The delete's version: the payload's `updated_at` column and `source` at the origin (a tombstone's `deleted_at`
@@ -196,6 +247,10 @@ fn upsert(
                     })
                 }
             };
+            if let Some(id) = id {
+                // A foreign key may point at a row of either side (a row keeps its id on both).
+                check_key(event, entity, origin_name, id, keys::ANY_KEY)?;
+            }
             if let (Some(id), Some(parent)) = (id, mapping.entity(parent)) {
                 parents.push(ParentRef {
                     entity: parent.name().to_string(),

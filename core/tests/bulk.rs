@@ -14,6 +14,7 @@ mod common;
 use anyhow::{anyhow, ensure, Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{check_eq, Admin, ID_BLOCK};
+use dbsync_core::error::DeadLetterReason;
 use dbsync_core::write::{BatchError, OpOutcome, Target, TargetOptions};
 use dbsync_core::{transform, ChangeEvent, Mapping, Operation, RowOp, Side};
 use serde_json::{json, Value};
@@ -1022,7 +1023,7 @@ async fn a_unique_violation_in_a_bulk_batch_fails_it_at_its_index_and_commits_no
                 return Err(anyhow!("a duplicate username with another id was accepted"));
             };
             check_eq!(index, expected);
-            check_eq!(error.reason(), "constraint_violation");
+            check_eq!(error.reason(), DeadLetterReason::ConstraintViolation);
             ensure!(
                 error.is_unique_violation(),
                 "not a unique violation: {error}"

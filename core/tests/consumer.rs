@@ -35,6 +35,11 @@ struct Letter {
 
 impl Topics {
     fn create() -> Result<Self> {
+        Self::create_with(1)
+    }
+
+    /// Topics whose source topic has `partitions` partitions.
+    fn create_with(partitions: i32) -> Result<Self> {
         let unique = format!("{}-{}", std::process::id(), common::unique_tag());
         let topics = Topics {
             brokers: common::brokers(),
@@ -47,8 +52,10 @@ impl Topics {
         };
         topics.runtime.block_on(async {
             let admin: AdminClient<DefaultClientContext> = topics.client().create()?;
-            let new = [&topics.topic, &topics.dlq]
-                .map(|t| NewTopic::new(t, 1, TopicReplication::Fixed(1)));
+            let new = [
+                NewTopic::new(&topics.topic, partitions, TopicReplication::Fixed(1)),
+                NewTopic::new(&topics.dlq, 1, TopicReplication::Fixed(1)),
+            ];
             for result in admin.create_topics(&new, &AdminOptions::new()).await? {
                 result.map_err(|(topic, code)| anyhow!("creating {topic}: {code}"))?;
             }
@@ -56,7 +63,7 @@ impl Topics {
         })?;
         let reader = topics.reader()?;
         let started = Instant::now();
-        while !topics.in_metadata(&reader)? {
+        while !topics.in_metadata(&reader, partitions)? {
             ensure!(
                 started.elapsed() < DEADLINE,
                 "topics never showed up in the metadata"
@@ -80,23 +87,37 @@ impl Topics {
             .create()?)
     }
 
-    fn in_metadata(&self, reader: &BaseConsumer) -> Result<bool> {
+    fn in_metadata(&self, reader: &BaseConsumer, partitions: i32) -> Result<bool> {
         let metadata = reader.fetch_metadata(None, Duration::from_secs(5))?;
-        Ok([&self.topic, &self.dlq].iter().all(|name| {
-            metadata
-                .topics()
-                .iter()
-                .any(|t| t.name() == *name && t.partitions().len() == 1)
-        }))
+        Ok([(&self.topic, partitions), (&self.dlq, 1)]
+            .iter()
+            .all(|(name, n)| {
+                metadata
+                    .topics()
+                    .iter()
+                    .any(|t| t.name() == *name && t.partitions().len() == *n as usize)
+            }))
     }
 
     /// Produces `(key, value)` messages in order; returns their offsets.
     fn produce(&self, messages: &[(String, Vec<u8>)]) -> Result<Vec<i64>> {
+        self.produce_to(None, messages)
+    }
+
+    /// Produces `(key, value)` messages in order, into `partition` or where their key hashes; returns their offsets.
+    fn produce_to(
+        &self,
+        partition: Option<i32>,
+        messages: &[(String, Vec<u8>)],
+    ) -> Result<Vec<i64>> {
         self.runtime.block_on(async {
             let producer: FutureProducer = self.client().create()?;
             let mut offsets = Vec::new();
             for (key, value) in messages {
-                let record = FutureRecord::to(&self.topic).key(key).payload(value);
+                let mut record = FutureRecord::to(&self.topic).key(key).payload(value);
+                if let Some(partition) = partition {
+                    record = record.partition(partition);
+                }
                 let delivered = producer
                     .send(record, Duration::from_secs(10))
                     .await
@@ -120,25 +141,43 @@ impl Topics {
             .collect())
     }
 
-    /// The offset `self.group` committed on the source topic, if any.
+    /// The offset `self.group` committed on partition 0 of the source topic, if any.
     fn committed(&self) -> Result<Option<i64>> {
+        self.committed_on(0)
+    }
+
+    /// The offset `self.group` committed on `partition` of the source topic, if any.
+    fn committed_on(&self, partition: i32) -> Result<Option<i64>> {
         let reader: BaseConsumer = self
             .client()
             .set("group.id", &self.group)
             .set("enable.auto.commit", "false")
             .create()?;
         let mut list = TopicPartitionList::new();
-        list.add_partition(&self.topic, 0);
+        list.add_partition(&self.topic, partition);
         let committed = reader.committed_offsets(list, Duration::from_secs(10))?;
         Ok(committed
-            .find_partition(&self.topic, 0)
+            .find_partition(&self.topic, partition)
             .and_then(|p| p.offset().to_raw())
             .filter(|offset| *offset >= 0))
     }
 
+    /// How many messages `topic` holds (one partition: its high watermark).
+    fn end_offset(&self, topic: &str, partition: i32) -> Result<i64> {
+        Ok(self
+            .reader()?
+            .fetch_watermarks(topic, partition, Duration::from_secs(10))?
+            .1)
+    }
+
     /// A consumer of the source topic into MariaDB, parked children retried quickly.
     fn consumer(&self) -> Result<Consumer> {
-        let config = SyncConfig::from_json(json!({
+        self.consumer_with(json!({}))
+    }
+
+    /// [`consumer`](Self::consumer) with more settings (e.g. its own `instance_id`).
+    fn consumer_with(&self, extra: serde_json::Value) -> Result<Consumer> {
+        let mut settings = json!({
             "brokers": self.brokers,
             "group_id": self.group,
             "topic": self.topic,
@@ -148,8 +187,11 @@ impl Topics {
             "mapping_path": common::mapping_path(),
             "batch_linger_ms": 10,
             "retry_backoff_ms": 20,
-        }))?;
-        Ok(Consumer::new(config)?)
+        });
+        if let (Some(settings), Some(extra)) = (settings.as_object_mut(), extra.as_object()) {
+            settings.extend(extra.clone());
+        }
+        Ok(Consumer::new(SyncConfig::from_json(settings)?)?)
     }
 }
 
@@ -377,4 +419,111 @@ fn stop_from_another_thread_returns_promptly() -> Result<()> {
         check_eq!(counters, Counters::default());
         Ok(())
     })
+}
+
+/// Children parked behind a missing parent fill two partitions until they are paused; two more members join (each
+/// takes a partition from the first, at least one of them paused) and leave again, so the first gets paused
+/// partitions back. librdkafka keeps a pause across revoke and assign: unless an assigned partition is resumed, it
+/// stalls for good. Then the parent arrives on the third partition and every child must be applied, every
+/// partition committed to its end, and nothing dead-lettered.
+#[test]
+fn a_paused_backlog_drains_through_rebalances() -> Result<()> {
+    const CHILDREN: i64 = 80;
+    let topics = Topics::create_with(3).context("is the stack up (`make up`)?")?;
+    let admin_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let admin = admin_runtime.block_on(Admin::connect(Side::Revamp))?;
+    let base = common::id_block(Side::Revamp);
+    let legacy = Legacy {
+        base,
+        tag: common::unique_tag(),
+        lsn: (1_000_000_000_000 + (common::random_u64() % 1_000_000_000) * 100).into(),
+    };
+    let t0 = common::now_micros();
+    let author = common::ID_BLOCK - 1;
+    let children: Vec<_> = (0..CHILDREN).map(|n| legacy.post(n, author, t0)).collect();
+    let parent = legacy.user(
+        "c",
+        author,
+        ("active", "parent@rebalance.test", t0),
+        "legacy",
+    );
+    let mapping = common::mapping()?;
+    let event_ids: Vec<_> = children
+        .iter()
+        .chain([&parent])
+        .filter_map(
+            |(_, value)| match decode(None, Some(value), Side::Legacy, &mapping) {
+                Ok(Decoded::Event(event)) => Some(event.event_id),
+                _ => None,
+            },
+        )
+        .collect();
+    // A small batch pauses a partition at 4 x 4 queued messages; children wait long enough not to give up.
+    let settings = |instance: &str| json!({"batch_size": 4, "parent_wait_ms": 600_000, "instance_id": format!("rebalance-{instance}")});
+    let run_for = |secs: u64| RunOptions {
+        timeout: Some(Duration::from_secs(secs)),
+        ..RunOptions::default()
+    };
+
+    let result = (|| -> Result<()> {
+        let half = CHILDREN as usize / 2;
+        topics.produce_to(Some(0), &children[..half])?;
+        topics.produce_to(Some(1), &children[half..])?;
+        let first = topics.consumer_with(settings("a"))?;
+        let parked = first.run(run_for(4), &mut || {})?;
+        check_eq!(parked.consumed, 0);
+        std::thread::scope(|scope| -> Result<()> {
+            let joiners: Vec<_> = ["b", "c"]
+                .map(|name| {
+                    let consumer = topics.consumer_with(settings(name));
+                    scope.spawn(move || -> Result<Counters> {
+                        Ok(consumer?.run(run_for(8), &mut || {})?)
+                    })
+                })
+                .into_iter()
+                .collect();
+            first.run(run_for(10), &mut || {})?;
+            for joiner in joiners {
+                let counters = joiner
+                    .join()
+                    .map_err(|_| anyhow!("a joining member panicked"))??;
+                check_eq!(counters.consumed, 0);
+            }
+            Ok(())
+        })?;
+        // The joiners are gone (static members leave by session timeout); their partitions return to `first`.
+        topics.produce_to(Some(2), &[parent])?;
+        std::thread::scope(|scope| -> Result<()> {
+            let running = scope.spawn(|| first.run(run_for(120), &mut || {}));
+            let started = Instant::now();
+            let applied = loop {
+                let rows = admin_runtime.block_on(admin.count_rows(
+                    "revamp_posts",
+                    base,
+                    base + CHILDREN - 1,
+                ))?;
+                if rows == CHILDREN || started.elapsed() > Duration::from_secs(90) {
+                    break rows;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            };
+            first.stop();
+            let counters = running
+                .join()
+                .map_err(|_| anyhow!("the consumer panicked"))??;
+            check_eq!(applied, CHILDREN);
+            check_eq!(counters.dead_lettered, 0);
+            Ok(())
+        })?;
+        for (partition, expected) in [(0, half), (1, half), (2, 1)] {
+            check_eq!(topics.committed_on(partition)?, Some(expected as i64));
+        }
+        check_eq!(topics.end_offset(&topics.dlq, 0)?, 0);
+        Ok(())
+    })();
+    let cleanup = admin_runtime.block_on(admin.purge(base, &event_ids));
+    result?;
+    cleanup
 }

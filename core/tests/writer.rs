@@ -8,6 +8,7 @@ mod common;
 use anyhow::{anyhow, ensure, Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{check_eq, Admin, StoredRow, StoredTombstone};
+use dbsync_core::error::DeadLetterReason;
 use dbsync_core::row::ParentRef;
 use dbsync_core::write::{BatchError, OpOutcome, Target, TargetOptions, WriteError};
 use dbsync_core::{transform, ChangeEvent, Mapping, Operation, RowOp, Side};
@@ -342,7 +343,7 @@ async fn a_constraint_violation_fails_the_whole_batch_at_its_index() -> Result<(
             return Err(anyhow!("a duplicate username with another id was accepted"));
         };
         check_eq!(index, 1);
-        check_eq!(error.reason(), "constraint_violation");
+        check_eq!(error.reason(), DeadLetterReason::ConstraintViolation);
         check_eq!(f.user_row(1).await?, None);
         check_eq!(f.user_row(2).await?, None);
         // The ledger rolled back with the rows: the good op applies when sent again.

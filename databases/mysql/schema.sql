@@ -5,7 +5,8 @@
 --     created on the legacy side and are written here with their own id. One id on both sides, no id map.
 --   * `source` is stamped by a trigger: 'sync_service' on a connection that ran SET @dbsync_origin = 'sync_service',
 --     else 'revamp'. Applications never need to name it.
---   * `updated_at` (UTC) is bumped by the same trigger for application writes only.
+--   * `updated_at` (UTC) is bumped by the same trigger for application writes only, with the time the row was
+--     written (a per-row clock, not the statement's start).
 --   * times are UTC DATETIME(6); the server runs with time_zone '+00:00'.
 --   * deletes are recorded as tombstones (dbsync_tombstones, by trigger), which is how they reach the other side.
 -- Idempotent: safe to run on a database that already has it. Trigger bodies are single statements, so the file
@@ -52,30 +53,42 @@ CREATE TABLE IF NOT EXISTS revamp_post_likes (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 AUTO_INCREMENT=1000000000000;
 
 -- The sync service's connections run SET @dbsync_origin = 'sync_service'; anything else is the application.
+-- Row clock: NOW() and UTC_TIMESTAMP() are the statement's start, also in triggers, so a long statement that reaches a
+-- row after another session changed and committed it would stamp an older time than that change (and lose to it
+-- under last-writer-wins). SYSDATE() is read per call, after the row lock, but in the session's time_zone. So the
+-- stamp is the statement's start in UTC plus the time elapsed since (both read in the session's zone, so the zone
+-- cancels out; only a DST change inside one statement under a named zone would skew it). Needs the server's
+-- default --sysdate-is-now=OFF. The same clock stamps tombstones' deleted_at below.
 DROP TRIGGER IF EXISTS revamp_users_stamp_insert;
 CREATE TRIGGER revamp_users_stamp_insert BEFORE INSERT ON revamp_users FOR EACH ROW
     SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
-        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at,
+            UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND);
 DROP TRIGGER IF EXISTS revamp_users_stamp_update;
 CREATE TRIGGER revamp_users_stamp_update BEFORE UPDATE ON revamp_users FOR EACH ROW
     SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
-        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at,
+            UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND);
 DROP TRIGGER IF EXISTS revamp_posts_stamp_insert;
 CREATE TRIGGER revamp_posts_stamp_insert BEFORE INSERT ON revamp_posts FOR EACH ROW
     SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
-        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at,
+            UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND);
 DROP TRIGGER IF EXISTS revamp_posts_stamp_update;
 CREATE TRIGGER revamp_posts_stamp_update BEFORE UPDATE ON revamp_posts FOR EACH ROW
     SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
-        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at,
+            UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND);
 DROP TRIGGER IF EXISTS revamp_post_likes_stamp_insert;
 CREATE TRIGGER revamp_post_likes_stamp_insert BEFORE INSERT ON revamp_post_likes FOR EACH ROW
     SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
-        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at,
+            UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND);
 DROP TRIGGER IF EXISTS revamp_post_likes_stamp_update;
 CREATE TRIGGER revamp_post_likes_stamp_update BEFORE UPDATE ON revamp_post_likes FOR EACH ROW
     SET NEW.source = IFNULL(@dbsync_origin, 'revamp'),
-        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at, UTC_TIMESTAMP(6));
+        NEW.updated_at = IF(IFNULL(@dbsync_origin, 'revamp') = 'sync_service', NEW.updated_at,
+            UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND);
 
 -- Ledger of applied event ids, written in the same transaction as the row change, so a replay applies nothing.
 CREATE TABLE IF NOT EXISTS dbsync_applied_events (
@@ -83,6 +96,16 @@ CREATE TABLE IF NOT EXISTS dbsync_applied_events (
     applied_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     KEY dbsync_applied_events_applied_at_idx (applied_at)
 ) ENGINE=InnoDB;
+
+-- Row locks of the sync service (core/src/write/row_lock.rs): a batch locks the stripes of the rows it writes, in
+-- order, before reading them, so two consumers never decide on one row from stale reads. 4096 fixed rows.
+CREATE TABLE IF NOT EXISTS dbsync_row_locks (
+    stripe SMALLINT NOT NULL PRIMARY KEY
+) ENGINE=InnoDB;
+-- 16^3 rows from a 16-row recursion (MySQL 8 caps recursion depth at 1000 by default).
+INSERT IGNORE INTO dbsync_row_locks (stripe)
+    WITH RECURSIVE d (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n < 15)
+    SELECT a.n * 256 + b.n * 16 + c.n FROM d AS a, d AS b, d AS c;
 
 -- Deletes travel as tombstones (see databases/postgres/schema.sql for why): AFTER DELETE on every synced table
 -- records who deleted and the deleted row's version.
@@ -99,19 +122,25 @@ CREATE TABLE IF NOT EXISTS dbsync_tombstones (
 DROP TRIGGER IF EXISTS revamp_users_tombstone;
 CREATE TRIGGER revamp_users_tombstone AFTER DELETE ON revamp_users FOR EACH ROW
     INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source)
-    VALUES ('revamp_users', OLD.id, OLD.updated_at, OLD.source, UTC_TIMESTAMP(6), IFNULL(@dbsync_origin, 'revamp'))
+    VALUES ('revamp_users', OLD.id, OLD.updated_at, OLD.source,
+        UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND,
+        IFNULL(@dbsync_origin, 'revamp'))
     ON DUPLICATE KEY UPDATE row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source),
         deleted_at = VALUES(deleted_at), source = VALUES(source);
 DROP TRIGGER IF EXISTS revamp_posts_tombstone;
 CREATE TRIGGER revamp_posts_tombstone AFTER DELETE ON revamp_posts FOR EACH ROW
     INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source)
-    VALUES ('revamp_posts', OLD.id, OLD.updated_at, OLD.source, UTC_TIMESTAMP(6), IFNULL(@dbsync_origin, 'revamp'))
+    VALUES ('revamp_posts', OLD.id, OLD.updated_at, OLD.source,
+        UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND,
+        IFNULL(@dbsync_origin, 'revamp'))
     ON DUPLICATE KEY UPDATE row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source),
         deleted_at = VALUES(deleted_at), source = VALUES(source);
 DROP TRIGGER IF EXISTS revamp_post_likes_tombstone;
 CREATE TRIGGER revamp_post_likes_tombstone AFTER DELETE ON revamp_post_likes FOR EACH ROW
     INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source)
-    VALUES ('revamp_post_likes', OLD.id, OLD.updated_at, OLD.source, UTC_TIMESTAMP(6), IFNULL(@dbsync_origin, 'revamp'))
+    VALUES ('revamp_post_likes', OLD.id, OLD.updated_at, OLD.source,
+        UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND,
+        IFNULL(@dbsync_origin, 'revamp'))
     ON DUPLICATE KEY UPDATE row_updated_at = VALUES(row_updated_at), row_source = VALUES(row_source),
         deleted_at = VALUES(deleted_at), source = VALUES(source);
 

@@ -1,7 +1,8 @@
 <?php
 
 /**
- * dbsync: settings of the consume:legacy-events, consume:revamp-events and dbsync:replay-dlq commands.
+ * dbsync: settings of the consume:legacy-events, consume:revamp-events, dbsync:replay-dlq and dbsync:supervise
+ * commands.
  *
  * Every value comes from a DBSYNC_* environment variable (the repository's stack.env documents them with their
  * development values). Publish with `php artisan vendor:publish --tag=dbsync-config`. The extension validates the
@@ -27,6 +28,11 @@ return [
         'revamp_dsn' => env('DBSYNC_REVAMP_DSN'),
     ],
 
+    // dbsync:supervise: Kafka Connect's REST API, where the Debezium connectors run.
+    'connect' => [
+        'url' => env('DBSYNC_CONNECT_URL', 'http://127.0.0.1:8083'),
+    ],
+
     // The mapping file (TOML) between the two schemas; a relative path is resolved against the app's base path.
     'mapping_path' => env('DBSYNC_MAPPING_PATH'),
 
@@ -41,5 +47,8 @@ return [
         'ledger_retention_hours' => env('DBSYNC_LEDGER_RETENTION_HOURS', 336),
         // For legacy_wins / revamp_wins entities: how much newer the other side's edit must be to win anyway.
         'conflict_window_ms' => env('DBSYNC_CONFLICT_WINDOW_MS', 1000),
+        // Static group membership id (Kafka group.instance.id): one per consumer process, kept across restarts so a
+        // restarted process takes its partitions back at once. Unset: <hostname>-<direction>-0.
+        'instance_id' => env('DBSYNC_INSTANCE_ID'),
     ],
 ];

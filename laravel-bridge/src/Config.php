@@ -25,6 +25,7 @@ final class Config
             'topics' => ['legacy' => 'legacy.events', 'revamp' => 'revamp.events', 'dlq' => 'sync.dlq'],
         ],
         'databases' => ['legacy_dsn' => null, 'revamp_dsn' => null],
+        'connect' => ['url' => 'http://127.0.0.1:8083'],
         'mapping_path' => null,
         'consumer' => [
             'batch_size' => 500,
@@ -34,6 +35,7 @@ final class Config
             'parent_wait_ms' => 30000,
             'ledger_retention_hours' => 336,
             'conflict_window_ms' => 1000,
+            'instance_id' => null,
         ],
     ];
 
@@ -46,6 +48,7 @@ final class Config
         'kafka.topics.dlq' => 'DBSYNC_DLQ_TOPIC',
         'databases.legacy_dsn' => 'DBSYNC_LEGACY_DSN',
         'databases.revamp_dsn' => 'DBSYNC_REVAMP_DSN',
+        'connect.url' => 'DBSYNC_CONNECT_URL',
         'mapping_path' => 'DBSYNC_MAPPING_PATH',
         'consumer.batch_size' => 'DBSYNC_BATCH_SIZE',
         'consumer.batch_linger_ms' => 'DBSYNC_BATCH_LINGER_MS',
@@ -54,6 +57,7 @@ final class Config
         'consumer.parent_wait_ms' => 'DBSYNC_PARENT_WAIT_MS',
         'consumer.ledger_retention_hours' => 'DBSYNC_LEDGER_RETENTION_HOURS',
         'consumer.conflict_window_ms' => 'DBSYNC_CONFLICT_WINDOW_MS',
+        'consumer.instance_id' => 'DBSYNC_INSTANCE_ID',
     ];
 
     private function __construct(
@@ -72,6 +76,7 @@ final class Config
         public readonly int $parentWaitMs,
         public readonly int $ledgerRetentionHours,
         public readonly int $conflictWindowMs,
+        public readonly ?string $instanceId,
     ) {
     }
 
@@ -102,6 +107,7 @@ final class Config
             parentWaitMs: self::integer($get, 'consumer.parent_wait_ms'),
             ledgerRetentionHours: self::integer($get, 'consumer.ledger_retention_hours'),
             conflictWindowMs: self::integer($get, 'consumer.conflict_window_ms'),
+            instanceId: self::optional($get('consumer.instance_id')),
         );
     }
 
@@ -119,7 +125,7 @@ final class Config
             Direction::RevampToLegacy => [$this->revampTopic, $this->legacyDsn, 'databases.legacy_dsn'],
         };
 
-        return [
+        $settings = [
             'brokers' => $this->brokers,
             'group_id' => "{$this->groupPrefix}-{$direction->groupSuffix()}",
             'topic' => $topic,
@@ -135,6 +141,12 @@ final class Config
             'ledger_retention_hours' => $this->ledgerRetentionHours,
             'conflict_window_ms' => $this->conflictWindowMs,
         ];
+        // Unset: the core's default, <hostname>-<direction>-0.
+        if ($this->instanceId !== null) {
+            $settings['instance_id'] = $this->instanceId;
+        }
+
+        return $settings;
     }
 
     /**

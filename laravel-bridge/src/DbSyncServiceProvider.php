@@ -2,7 +2,7 @@
 
 /**
  * Describes the package to Laravel: merges config/dbsync.php, publishes it (tag dbsync-config) and registers the
- * consume:* and dbsync:replay-dlq commands when running in the console. Nothing else happens here.
+ * consume:*, dbsync:replay-dlq and dbsync:supervise commands when running in the console. Nothing else happens here.
  */
 
 declare(strict_types=1);
@@ -12,6 +12,7 @@ namespace DbSync\Laravel;
 use DbSync\Laravel\Commands\ConsumeLegacyEventsCommand;
 use DbSync\Laravel\Commands\ConsumeRevampEventsCommand;
 use DbSync\Laravel\Commands\ReplayDeadLettersCommand;
+use DbSync\Laravel\Commands\SuperviseCommand;
 use Illuminate\Support\ServiceProvider;
 
 final class DbSyncServiceProvider extends ServiceProvider
@@ -33,6 +34,7 @@ final class DbSyncServiceProvider extends ServiceProvider
             ConsumeLegacyEventsCommand::class,
             ConsumeRevampEventsCommand::class,
             ReplayDeadLettersCommand::class,
+            SuperviseCommand::class,
         ]);
     }
 }

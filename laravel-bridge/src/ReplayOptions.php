@@ -37,7 +37,8 @@ final class ReplayOptions
         foreach ((array) ($given ?? []) as $value) {
             foreach (explode(',', is_scalar($value) ? (string) $value : '') as $reason) {
                 $reason = trim($reason);
-                // Reasons are the snake_case words of the dbsync.reason header, e.g. parent_missing.
+                // Reasons are the snake_case words of the dbsync.reason header, e.g. parent_missing; which words
+                // exist is dbsync-core's list (DeadLetterReason::ALL), checked by the extension.
                 if (preg_match('/^[a-z][a-z0-9_]*$/', $reason) !== 1) {
                     throw new InvalidArgumentException('--reason must be a dead-letter reason such as '
                         . 'parent_missing or malformed, got ' . var_export($reason, true) . '.');

@@ -141,6 +141,16 @@ final class ConfigTest extends TestCase
         ], $array);
     }
 
+    public function testAnInstanceIdIsPassedOnlyWhenSet(): void
+    {
+        $unset = Config::fromArray(self::DSNS)->forDirection(Direction::LegacyToRevamp);
+        $set = Config::fromArray(self::DSNS + ['consumer' => ['instance_id' => 'web-2-l2r']])
+            ->forDirection(Direction::LegacyToRevamp);
+
+        self::assertArrayNotHasKey('instance_id', $unset);
+        self::assertSame('web-2-l2r', $set['instance_id']);
+    }
+
     public function testRevampToLegacyIsTheReverse(): void
     {
         $array = Config::fromArray(self::DSNS)->forDirection(Direction::RevampToLegacy);

@@ -60,5 +60,6 @@ final class DbSyncServiceProviderTest extends TestCase
         self::assertTrue($artisan->has('consume:legacy-events'));
         self::assertTrue($artisan->has('consume:revamp-events'));
         self::assertTrue($artisan->has('dbsync:replay-dlq'));
+        self::assertTrue($artisan->has('dbsync:supervise'));
     }
 }

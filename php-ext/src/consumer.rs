@@ -21,13 +21,15 @@ impl PhpConsumer {
     /// @throws \DbSync\Exception\ConfigException when a field is missing or invalid (the message names it)
     /// @throws \DbSync\Exception\SyncException when the consumer cannot start
     pub fn __construct(config: &ZendHashTable) -> PhpResult<Self> {
-        dbsync_core::logging::init_from_env();
-        let json = convert::array_to_json(config)
-            .map_err(|e| exception::unsupported_config_value(&e.key, &e.reason))?;
-        let config = SyncConfig::from_json(json).map_err(|e| exception::config(&e))?;
-        let inner = Consumer::new(config).map_err(|e| exception::sync(&e))?;
-        Ok(Self {
-            inner: Arc::new(inner),
+        exception::guard(|| {
+            dbsync_core::logging::init_from_env();
+            let json = convert::array_to_json(config)
+                .map_err(|e| exception::unsupported_config_value(&e.key, &e.reason))?;
+            let config = SyncConfig::from_json(json).map_err(|e| exception::config(&e))?;
+            let inner = Consumer::new(config).map_err(|e| exception::sync(&e))?;
+            Ok(Self {
+                inner: Arc::new(inner),
+            })
         })
     }
 
@@ -42,25 +44,30 @@ impl PhpConsumer {
         timeout_seconds: Option<f64>,
         idle_seconds: Option<f64>,
     ) -> PhpResult<Zval> {
-        let options = RunOptions {
-            max_events: max_events.map(non_negative("maxEvents")).transpose()?,
-            timeout: timeout_seconds.map(seconds("timeoutSeconds")).transpose()?,
-            stop_when_idle: idle_seconds.map(seconds("idleSeconds")).transpose()?,
-            // The core may add limits; PHP leaves them at their defaults until it exposes them.
-            ..RunOptions::default()
-        };
-        let consumer = Arc::clone(&self.inner);
-        let counters = consumer
-            .run(options, &mut signals::tick(&consumer))
-            .map_err(|e| exception::sync(&e))?;
-        let counters = serde_json::to_value(&counters)
-            .map_err(|e| exception::sync_message(format!("cannot report counters: {e}")))?;
-        Ok(convert::json_to_zval(&counters))
+        exception::guard(|| {
+            let options = RunOptions {
+                max_events: max_events.map(non_negative("maxEvents")).transpose()?,
+                timeout: timeout_seconds.map(seconds("timeoutSeconds")).transpose()?,
+                stop_when_idle: idle_seconds.map(seconds("idleSeconds")).transpose()?,
+                // The core may add limits; PHP leaves them at their defaults until it exposes them.
+                ..RunOptions::default()
+            };
+            let consumer = Arc::clone(&self.inner);
+            let counters = consumer
+                .run(options, &mut signals::tick(&consumer))
+                .map_err(|e| exception::sync(&e))?;
+            let counters = serde_json::to_value(&counters)
+                .map_err(|e| exception::sync_message(format!("cannot report counters: {e}")))?;
+            Ok(convert::json_to_zval(&counters))
+        })
     }
 
     /// Asks a running `run()` to finish its batch, commit and return. Safe to call from a `pcntl` signal handler.
-    pub fn stop(&self) {
-        self.inner.stop();
+    pub fn stop(&self) -> PhpResult<()> {
+        exception::guard(|| {
+            self.inner.stop();
+            Ok(())
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 //! - `DbSync\replayDeadLetters(array $options): array` ([`replay`](mod@replay)): sends dead letters back to their
 //!   topics; returns the summary (`read`, `replayed`, `skipped`, `reasons`, `dry_run`).
 //! - `DbSync\version(): string`: the dbsync-core version.
+//! - `DbSync\Testing\panic(string $message)`: debug builds only; panics, to test the panic boundary.
 //! - `DbSync\Exception\SyncException` and its subclass `DbSync\Exception\ConfigException` ([`exception`]).
 //!
 //! # Layout
@@ -13,7 +14,8 @@
 //! - [`convert`]: PHP values to and from `serde_json::Value`, the core's config and counters format.
 //! - [`replay`](mod@replay): the dead-letter replay function's conversions.
 //! - [`signals`]: the tick that lets PHP's `pcntl` signal handlers run while the core blocks in `run`.
-//! - [`exception`]: the exception classes and the core-error mapping.
+//! - [`exception`]: the exception classes, the core-error mapping and [`exception::guard`], the panic boundary every
+//!   function and method runs its body in.
 
 #![cfg_attr(windows, feature(abi_vectorcall))]
 
@@ -22,14 +24,15 @@ mod convert;
 mod exception;
 mod replay;
 mod signals;
+mod supervise;
 
 use ext_php_rs::{prelude::*, types::ZendHashTable, types::Zval};
 
 /// `DbSync\version()`: the dbsync-core version the extension was built with.
 #[php_function]
 #[php(name = "DbSync\\version")]
-pub fn version() -> &'static str {
-    dbsync_core::VERSION
+pub fn version() -> PhpResult<&'static str> {
+    exception::guard(|| Ok(dbsync_core::VERSION))
 }
 
 /// `DbSync\replayDeadLetters(array $options)`: replays the dead letters `$options` select (the keys of
@@ -40,18 +43,31 @@ pub fn version() -> &'static str {
 #[php_function]
 #[php(name = "DbSync\\replayDeadLetters")]
 pub fn replay_dead_letters(options: &ZendHashTable) -> PhpResult<Zval> {
-    replay::replay(options)
+    exception::guard(|| replay::replay(options))
+}
+
+/// `DbSync\Testing\panic(string $message)`, in debug builds only (the ones `testing/scripts/test-php.sh` loads):
+/// panics with `$message`, so a test can check that the panic boundary turns it into a `SyncException`.
+#[cfg(debug_assertions)]
+#[php_function]
+#[php(name = "DbSync\\Testing\\panic")]
+pub fn test_panic(message: String) -> PhpResult<()> {
+    exception::guard(|| panic!("{message}"))
 }
 
 /// The single registration point: every class and function PHP can see. The module is named `dbsync` (not the
 /// crate's `dbsync-php`) so that `extension_loaded('dbsync')` and `php -m` match the extension's file name.
 #[php_module]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
-    module
+    let module = module
         .name("dbsync")
         .class::<exception::SyncException>()
         .class::<exception::ConfigException>()
         .class::<consumer::PhpConsumer>()
+        .class::<supervise::PhpSupervisor>()
         .function(wrap_function!(replay_dead_letters))
-        .function(wrap_function!(version))
+        .function(wrap_function!(version));
+    #[cfg(debug_assertions)]
+    let module = module.function(wrap_function!(test_panic));
+    module
 }

@@ -25,7 +25,7 @@ summary() {
 # SQL as the application would run it (admin accounts, no sync marker). Output: tab-separated, no headers.
 pg() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -tA -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DBSYNC_PG_PORT" -U postgres "$DBSYNC_PG_DATABASE" -c "$1"; }
 my() { mariadb -N -B -h 127.0.0.1 -P "$DBSYNC_MYSQL_PORT" -uroot "$DBSYNC_MYSQL_DATABASE" -e "$1"; }
-# The same, marked as the sync service (trap 1 markers).
+# The same, marked as the sync service (README, "How it stays correct: No loops").
 pg_as_sync() { pg "BEGIN; SET LOCAL dbsync.origin = 'sync_service'; $1; COMMIT;"; }
 my_as_sync() { my "SET @dbsync_origin = 'sync_service'; $1"; }
 

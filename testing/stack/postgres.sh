@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # PostgreSQL 15 for the legacy side: own data dir, loopback port, logical WAL. Sourced by up.sh/down.sh/status.sh.
 
+# PostgreSQL runs as `postgres` when we are root, so everything the server itself opens (data dir, socket dir, log)
+# lives where that user can reach: under $STATE, or under the /var/tmp fallback of pg_data_dir (a clone in /root).
+# The config templates are read by us and written into the data dir as its owner, so they may stay unreadable to it.
 PG_DATA=$(pg_data_dir)
-PG_LOG="$LOGS/postgres.log"
+PG_HOME=$(dirname "$PG_DATA")
+PG_SOCKETS="$PG_HOME/run"
+if [ "$PG_HOME" = "$STATE" ]; then PG_LOG="$LOGS/postgres.log"; else PG_LOG="$PG_HOME/postgres.log"; fi
 
 pg_running() { pid_alive "$PG_DATA/postmaster.pid"; }
 pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$DBSYNC_PG_PORT"; }
@@ -13,24 +18,31 @@ pg_start() {
         return
     fi
     require_port_free "$DBSYNC_PG_PORT" postgres "e.g. 'pg_ctlcluster 15 main stop'"
-    mkdir -p "$RUN" "$(dirname "$PG_DATA")"
-    [ "$(id -u)" = 0 ] && chown postgres: "$RUN" "$(dirname "$PG_DATA")" && chmod 0755 "$RUN"
+    mkdir -p "$PG_SOCKETS" "$PG_HOME" "$LOGS"
+    [ "$(id -u)" = 0 ] && chown postgres: "$PG_SOCKETS" "$PG_HOME" && chmod 0755 "$PG_SOCKETS"
     touch "$PG_LOG" && { [ "$(id -u)" != 0 ] || chown postgres: "$PG_LOG"; }
+    # The log sits in the fallback dir then; $LOGS/postgres.log points to it.
+    [ "$PG_LOG" = "$LOGS/postgres.log" ] || ln -sfn "$PG_LOG" "$LOGS/postgres.log"
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
         log "postgres: initdb $PG_DATA"
         as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >>"$PG_LOG" 2>&1 ||
             die "initdb failed (log: $PG_LOG)"
     fi
-    # Our settings are re-applied at every start, so an edit in testing/stack/conf takes effect on restart.
-    sed -e "s#@PORT@#$DBSYNC_PG_PORT#" -e "s#@RUN@#$RUN#" "$STACK_DIR/conf/postgresql.conf" |
-        as_pg tee "$PG_DATA/dbsync.conf" >/dev/null
-    grep -q "^include_if_exists = 'dbsync.conf'" "$PG_DATA/postgresql.conf" ||
-        echo "include_if_exists = 'dbsync.conf'" | as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
-    as_pg cp "$STACK_DIR/conf/pg_hba.conf" "$PG_DATA/pg_hba.conf"
+    pg_configure
     log "postgres: starting on 127.0.0.1:$DBSYNC_PG_PORT"
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null ||
         { tail -n 20 "$PG_LOG" >&2; die "postgres did not start (log: $PG_LOG)"; }
     wait_until "postgres" 30 "$PG_LOG" pg_ready
+}
+
+# Writes our settings into the data dir, at every start, so an edit in testing/stack/conf takes effect on restart.
+# We read the templates (stdin), `postgres` writes the files: the clone may be unreadable to it.
+pg_configure() {
+    sed -e "s#@PORT@#$DBSYNC_PG_PORT#" -e "s#@RUN@#$PG_SOCKETS#" "$STACK_DIR/conf/postgresql.conf" |
+        as_pg tee "$PG_DATA/dbsync.conf" >/dev/null
+    grep -q "^include_if_exists = 'dbsync.conf'" "$PG_DATA/postgresql.conf" ||
+        echo "include_if_exists = 'dbsync.conf'" | as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
+    as_pg tee "$PG_DATA/pg_hba.conf" <"$STACK_DIR/conf/pg_hba.conf" >/dev/null
 }
 
 # Creates legacy_db, applies the schema, migrations and roles; seeds a fresh database. Idempotent.

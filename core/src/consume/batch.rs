@@ -1,20 +1,21 @@
 //! One step of one partition: retry the parked rows that are due together with the next pending batch, in one
 //! transaction; settle each message (done, parked, dead-lettered or put back) and commit the partition's offset up
-//! to the first message that is not done.
+//! to the first message that is not done. Whatever is put back keeps offset order (`PartitionQueue::requeue`).
 
-use super::{Consumer, MAX_BACKOFF};
+use super::partition::{Item, PartitionQueue, Retry};
+use super::pipeline::Prepared;
+use super::watermark::OwnQueues;
+use super::{Consumer, MAX_BACKOFF, PARENT_WAIT_CAP};
 use crate::dlq::{DlqError, Failure, Origin};
-use crate::error::reason;
+use crate::error::{DeadLetterReason, ErrorClass};
 use crate::metrics::Counters;
-use crate::partition::{Item, PartitionQueue, Retry};
-use crate::pipeline::Prepared;
 use crate::row::RowOp;
 use crate::write::{BatchError, OpOutcome, WriteError};
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rdkafka::consumer::{CommitMode, Consumer as _};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 use tracing::{debug, warn};
 
@@ -30,6 +31,7 @@ impl Consumer {
         &self,
         partition: i32,
         queue: &mut PartitionQueue,
+        others: &BTreeMap<i32, PartitionQueue>,
         limit: usize,
         linger: Duration,
         counters: &mut Counters,
@@ -53,13 +55,19 @@ impl Consumer {
             );
         }
         if !work.is_empty() {
-            self.settle(queue, work, counters).await;
+            self.settle(queue, others, work, counters).await;
         }
         self.commit(queue, partition);
     }
 
     /// Settles `work`: skips and dead letters first, then the row operations in one transaction.
-    async fn settle(&self, queue: &mut PartitionQueue, work: Vec<Work>, counters: &mut Counters) {
+    async fn settle(
+        &self,
+        queue: &mut PartitionQueue,
+        others: &BTreeMap<i32, PartitionQueue>,
+        work: Vec<Work>,
+        counters: &mut Counters,
+    ) {
         let mut apply = Vec::new();
         let mut rest = work.into_iter();
         while let Some(w) = rest.next() {
@@ -95,12 +103,19 @@ impl Consumer {
             }
         }
         if !apply.is_empty() {
-            self.apply(queue, apply, counters).await;
+            self.apply(queue, others, apply, counters).await;
         }
     }
 
-    /// Writes the row operations of `work` in one transaction and settles each by its outcome.
-    async fn apply(&self, queue: &mut PartitionQueue, work: Vec<Work>, counters: &mut Counters) {
+    /// Writes the row operations of `work` in one transaction and settles each by its outcome. Returns false when
+    /// the batch was put back to be tried again (nothing of it is done).
+    async fn apply(
+        &self,
+        queue: &mut PartitionQueue,
+        others: &BTreeMap<i32, PartitionQueue>,
+        work: Vec<Work>,
+        counters: &mut Counters,
+    ) -> bool {
         let ops: Vec<RowOp> = work
             .iter()
             .filter_map(|w| match &w.item.prepared {
@@ -110,51 +125,60 @@ impl Consumer {
             .collect();
         match self.target.apply(&ops).await {
             Ok(outcomes) => {
+                self.outage_ended();
                 queue.succeeded();
-                self.settle_outcomes(queue, work, outcomes, counters).await;
+                self.settle_outcomes(queue, others, work, outcomes, counters)
+                    .await;
+                true
             }
             Err(BatchError { index, error }) => {
                 counters.retried += 1;
+                // A commit that failed transiently is not pinned on one message: retry without limit.
                 let commit_failed = index >= ops.len();
-                if error.is_unavailable() || (error.is_transient() && commit_failed) {
-                    warn!(%error, "database unavailable; retrying");
-                    self.put_back(queue, work.into_iter().map(|w| w.item).collect(), None);
-                    return;
+                let class = error.class();
+                if class == ErrorClass::Unavailable
+                    || (class == ErrorClass::Transient && commit_failed)
+                {
+                    self.outage_began(&error);
+                    self.put_back(queue, items_of(work), None);
+                    return false;
                 }
-                if error.is_transient() {
-                    let budget = Some(self.config.max_retries.max(1));
-                    let items: Vec<Item> = work.into_iter().map(|w| w.item).collect();
-                    if self.put_back(queue, items.clone(), budget) {
-                        warn!(%error, "transient database error; retrying");
-                        return;
+                if class == ErrorClass::Transient {
+                    let budget = self.config.max_retries.max(1);
+                    let attempts = queue.retry().map_or(0, |r| r.attempts);
+                    if attempts + 1 < budget {
+                        warn!(%error, attempt = attempts + 1, budget, "transient database error; retrying");
+                        self.put_back(queue, items_of(work), Some(budget));
+                        return false;
                     }
-                    // Budget used up: take the batch back and isolate the failing message like a permanent error.
-                    queue.take_pending(items.len());
-                    let work = items
-                        .into_iter()
-                        .map(|item| Work { item, retry: None })
-                        .collect();
-                    return Box::pin(self.isolate(queue, work, index, error, counters)).await;
+                    // Budget used up: isolate the failing message like a permanent error.
                 }
-                Box::pin(self.isolate(queue, work, index, error, counters)).await;
+                Box::pin(self.isolate(queue, others, work, index, error, counters)).await
             }
         }
     }
 
-    /// After the operation at `index` failed for good: applies what came before it, dead-letters it, and puts what
-    /// came after it back to be tried again.
+    /// After the operation at `index` failed for good: applies what came before it, dead-letters it (or parks a
+    /// row conflict), and puts what came after it back to be tried again. Returns false when nothing was settled.
     async fn isolate(
         &self,
         queue: &mut PartitionQueue,
+        others: &BTreeMap<i32, PartitionQueue>,
         mut work: Vec<Work>,
         index: usize,
         error: WriteError,
         counters: &mut Counters,
-    ) {
+    ) -> bool {
         let after = work.split_off((index + 1).min(work.len()));
         let failed = work.pop();
-        if !work.is_empty() {
-            Box::pin(self.apply(queue, work, counters)).await;
+        // Read before the prefix's success resets the partition's retry state.
+        let partition_attempts = queue.retry().map(|r| (r.attempts, r.first_failure));
+        if !work.is_empty() && !Box::pin(self.apply(queue, others, work, counters)).await {
+            // The prefix went back; the failing message and the rest wait behind it, in offset order.
+            let mut back: Vec<Item> = failed.into_iter().map(|w| w.item).collect();
+            back.extend(items_of(after));
+            queue.requeue(back);
+            return false;
         }
         if let Some(failed) = failed {
             let budget = TimeDelta::milliseconds(self.config.parent_wait_ms as i64);
@@ -165,16 +189,16 @@ impl Consumer {
             if error.is_row_conflict() && waited < budget {
                 debug!(%error, offset = failed.item.message.offset(), "row conflict; parked");
                 queue.park(failed.item, failed.retry, self.backoff_base(), MAX_BACKOFF);
-                queue.succeeded();
-                queue.requeue(after.into_iter().map(|w| w.item).collect());
-                return;
+                queue.requeue(items_of(after));
+                return true;
             }
             warn!(%error, offset = failed.item.message.offset(), "the database rejects this message");
-            let failure = write_failure(
-                error.reason(),
-                error.to_string(),
-                failed.retry.as_ref().or(queue.retry()),
-            );
+            let attempts = failed
+                .retry
+                .as_ref()
+                .map(|r| (r.attempts, r.first_failure))
+                .or(partition_attempts);
+            let failure = write_failure(error.reason(), error.to_string(), attempts);
             let entity = entity_of(&failed.item);
             if self
                 .dead_letter(&failed.item, &failure, entity, counters)
@@ -182,18 +206,20 @@ impl Consumer {
                 .is_err()
             {
                 let mut back = vec![failed.item];
-                back.extend(after.into_iter().map(|w| w.item));
+                back.extend(items_of(after));
                 self.put_back(queue, back, None);
-                return;
+                return false;
             }
         }
         queue.succeeded();
-        queue.requeue(after.into_iter().map(|w| w.item).collect());
+        queue.requeue(items_of(after));
+        true
     }
 
     async fn settle_outcomes(
         &self,
         queue: &mut PartitionQueue,
+        others: &BTreeMap<i32, PartitionQueue>,
         work: Vec<Work>,
         outcomes: Vec<OpOutcome>,
         counters: &mut Counters,
@@ -218,17 +244,24 @@ impl Consumer {
                     tally.conflicts_lost += 1;
                 }
                 OpOutcome::ParentMissing(parent) => {
-                    let waited = w.retry.as_ref().map(|r| Utc::now() - r.first_failure);
-                    if waited.is_some_and(|waited| waited >= budget) {
+                    let waited = w
+                        .retry
+                        .as_ref()
+                        .map_or(TimeDelta::zero(), |r| Utc::now() - r.first_failure);
+                    if waited >= budget && self.parent_absent(&w.item, waited, queue, others) {
                         let message = format!(
-                            "{entity} {} references {} {} which did not arrive within {} ms",
+                            "{entity} {} references {} {} which is absent although every partition was consumed \
+                             past the child (waited {} ms)",
                             w.item.row().map_or(0, |(_, key)| key),
                             parent.entity,
                             parent.id,
-                            self.config.parent_wait_ms
+                            waited.num_milliseconds()
                         );
-                        let mut failure =
-                            write_failure(reason::PARENT_MISSING, message, w.retry.as_ref());
+                        let mut failure = write_failure(
+                            DeadLetterReason::ParentMissing,
+                            message,
+                            w.retry.as_ref().map(|r| (r.attempts, r.first_failure)),
+                        );
                         failure.attempts += 1;
                         if let Some(row) = w.item.row() {
                             given_up.insert(row);
@@ -261,6 +294,29 @@ impl Consumer {
         queue.requeue(requeue);
     }
 
+    /// Whether a child that waited `waited` may give up on its parent: the topic was consumed past it (see
+    /// `watermark`), or it waited [`PARENT_WAIT_CAP`].
+    fn parent_absent(
+        &self,
+        item: &Item,
+        waited: TimeDelta,
+        queue: &PartitionQueue,
+        others: &BTreeMap<i32, PartitionQueue>,
+    ) -> bool {
+        if waited.to_std().is_ok_and(|w| w >= PARENT_WAIT_CAP) {
+            return true;
+        }
+        let Some(timestamp) = item.message.timestamp().to_millis() else {
+            return false;
+        };
+        let own = OwnQueues {
+            partition: item.message.partition(),
+            queue,
+            others,
+        };
+        self.consumed_past(timestamp, item.row().as_ref(), &own)
+    }
+
     /// Puts items back to be tried again after backoff; false once `budget` attempts are used up.
     fn put_back(
         &self,
@@ -268,12 +324,12 @@ impl Consumer {
         mut items: Vec<Item>,
         budget: Option<u32>,
     ) -> bool {
-        items.sort_by_key(|i| i.message.offset());
-        queue.requeue(items);
+        queue.requeue(std::mem::take(&mut items));
         queue.fail_partition(self.backoff_base(), MAX_BACKOFF, budget)
     }
 
-    fn commit(&self, queue: &mut PartitionQueue, partition: i32) {
+    /// Commits the partition's offset if it moved; a failed commit is offered again on the next call.
+    pub(super) fn commit(&self, queue: &mut PartitionQueue, partition: i32) {
         let Some(offset) = queue.offset_to_commit() else {
             return;
         };
@@ -281,13 +337,15 @@ impl Consumer {
         let result = offsets
             .add_partition_offset(&self.config.topic, partition, Offset::Offset(offset))
             .and_then(|()| self.kafka.commit(&offsets, CommitMode::Sync));
-        if let Err(error) = result {
+        match result {
+            Ok(()) => queue.committed(offset),
             // The writes are committed and in the ledger: a redelivery after a restart is a no-op.
-            warn!(%error, partition, offset, "offset commit failed");
+            Err(error) => warn!(%error, partition, offset, "offset commit failed; will retry"),
         }
     }
 
-    fn backoff_base(&self) -> Duration {
+    /// The first retry backoff.
+    pub(super) fn backoff_base(&self) -> Duration {
         Duration::from_millis(self.config.retry_backoff_ms.max(1))
     }
 
@@ -306,7 +364,7 @@ impl Consumer {
             offset: message.offset(),
         };
         warn!(
-            reason = failure.reason,
+            reason = failure.reason.as_str(),
             topic = origin.topic,
             partition = origin.partition,
             offset = origin.offset,
@@ -339,15 +397,24 @@ fn entity_of(item: &Item) -> Option<String> {
     }
 }
 
-fn write_failure(reason: &'static str, message: String, retry: Option<&Retry>) -> Failure {
+/// A write failure after `attempts` (count and first failure), or one attempt now.
+fn write_failure(
+    reason: DeadLetterReason,
+    message: String,
+    attempts: Option<(u32, DateTime<Utc>)>,
+) -> Failure {
     let now = Utc::now();
     Failure {
         reason,
         class_name: "dbsync_core::write::WriteError",
         message,
         stage: "write",
-        attempts: retry.map_or(1, |r| r.attempts.max(1)),
-        first_failure: retry.map_or(now, |r| r.first_failure),
+        attempts: attempts.map_or(1, |(n, _)| n.max(1)),
+        first_failure: attempts.map_or(now, |(_, first)| first),
         last_failure: now,
     }
+}
+
+fn items_of(work: Vec<Work>) -> Vec<Item> {
+    work.into_iter().map(|w| w.item).collect()
 }

@@ -2,9 +2,9 @@
 //! connectors.
 //!
 //! The event id is a UUIDv5 in [`EVENT_ID_NAMESPACE`] of `"{source.name}|{position}|{source.table}|{key}|{op}"`
-//! (README, trap 3), where the position is `"{lsn}:{txId}"` for PostgreSQL and `"{file}:{pos}:{row}"` (plus
-//! `":{gtid}"` when set) for MariaDB/MySQL. Redelivered bytes give the same id; rows of one snapshot, which share a
-//! position, differ by key.
+//! (README, "How it stays correct: Replays apply nothing"), where the position is `"{lsn}:{txId}"` for PostgreSQL
+//! and `"{file}:{pos}:{row}"` (plus `":{gtid}"` when set) for MariaDB/MySQL. Redelivered bytes give the same id;
+//! rows of one snapshot, which share a position, differ by key.
 //!
 //! A row of [`TOMBSTONE_TABLE`] is a delete of the row it names (see the parent module): its id uses the same
 //! derivation with the table `dbsync_tombstones` and the key `"{table_name}:{row_id}"`, unique across tables.

@@ -413,7 +413,7 @@ fn malformed_input_is_an_error_value() {
             err.to_string().starts_with(expected),
             "{err} (expected {expected:?})"
         );
-        assert_eq!(err.reason(), "malformed", "{err}");
+        assert_eq!(err.reason(), DeadLetterReason::Malformed, "{err}");
     }
 }
 
@@ -427,16 +427,16 @@ fn unknown_table_or_entity_is_unmappable() {
         err.to_string(),
         "table `legacy_comments` is not in the mapping (legacy side)"
     );
-    assert_eq!(err.reason(), "unmappable");
+    assert_eq!(err.reason(), DeadLetterReason::Unmappable);
     // A legacy table arriving on the revamp topic is not the revamp side's table.
     let err = error(LEGACY_USERS_CREATE.as_bytes(), Side::Revamp);
-    assert_eq!(err.reason(), "unmappable");
+    assert_eq!(err.reason(), DeadLetterReason::Unmappable);
     let err = error(&seed_with("entity_type", json!("comment")), Side::Legacy);
     assert_eq!(
         err.to_string(),
         "entity type `comment` is not in the mapping (legacy side)"
     );
-    assert_eq!(err.reason(), "unmappable");
+    assert_eq!(err.reason(), DeadLetterReason::Unmappable);
 }
 
 fn id_of(name: &str) -> Uuid {
@@ -626,11 +626,11 @@ fn tombstone_of_an_unmapped_table_is_unmappable() {
         err.to_string(),
         "table `legacy_comments` is not in the mapping (legacy side)"
     );
-    assert_eq!(err.reason(), "unmappable");
+    assert_eq!(err.reason(), DeadLetterReason::Unmappable);
     // A legacy table's tombstone on the revamp topic names no revamp table.
     let row = tombstone_row(Side::Revamp, "legacy_users", 1, "revamp", "revamp");
     let err = error(&tombstone(Side::Revamp, "u", row), Side::Revamp);
-    assert_eq!(err.reason(), "unmappable");
+    assert_eq!(err.reason(), DeadLetterReason::Unmappable);
 }
 
 #[test]
@@ -689,7 +689,7 @@ fn malformed_tombstones_are_errors() {
     for (bytes, expected) in cases {
         let err = error(&bytes, Side::Revamp);
         assert_eq!(err.to_string(), expected);
-        assert_eq!(err.reason(), "malformed", "{err}");
+        assert_eq!(err.reason(), DeadLetterReason::Malformed, "{err}");
     }
 }
 

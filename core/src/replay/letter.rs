@@ -5,7 +5,7 @@
 pub const TOPIC_HEADER: &str = "__connect.errors.topic";
 /// Header naming the partition the message was first consumed from.
 pub const PARTITION_HEADER: &str = "__connect.errors.partition";
-/// Header with dbsync's reason for dead-lettering (see [`crate::error::reason`]).
+/// Header with dbsync's reason for dead-lettering (a [`DeadLetterReason`](crate::error::DeadLetterReason)).
 pub const REASON_HEADER: &str = "dbsync.reason";
 /// The one header a replayed message carries: `<dead-letter topic>/<partition>/<offset>` it was replayed from.
 pub const REPLAYED_FROM_HEADER: &str = "dbsync.replayed_from";

@@ -1,8 +1,9 @@
 //! What one replay reads and where it may send, built from a JSON object (what PHP passes as an array) with
 //! errors naming the field.
 
+use super::NO_REASON;
 use crate::config::{from_json, invalid, DEFAULT_DLQ_TOPIC};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, DeadLetterReason};
 use serde::Deserialize;
 
 /// Default consumer group of the replay: the bridge passes `<group_prefix>-dlq-replay`, this is that for `dbsync`.
@@ -20,8 +21,8 @@ pub struct ReplayOptions {
     /// The replay's consumer group (its committed offsets say which letters were replayed already).
     #[serde(default = "default_group_id")]
     pub group_id: String,
-    /// Only letters whose `dbsync.reason` is one of these (empty: all); [`NO_REASON`](super::NO_REASON) selects
-    /// letters without one.
+    /// Only letters whose `dbsync.reason` is one of these (empty: all): each a [`DeadLetterReason`]'s text, or
+    /// [`NO_REASON`] for letters without one.
     #[serde(default)]
     pub reasons: Vec<String>,
     /// Count only: produce nothing, commit nothing.
@@ -59,7 +60,8 @@ impl ReplayOptions {
         Ok(options)
     }
 
-    /// Checks what serde cannot: empty names.
+    /// Checks what serde cannot: empty names, and reasons that are neither a [`DeadLetterReason`] nor
+    /// [`NO_REASON`].
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (field, value) in [
             ("brokers", &self.brokers),
@@ -70,8 +72,17 @@ impl ReplayOptions {
                 return Err(ConfigError::Missing { field });
             }
         }
-        if self.reasons.iter().any(|r| r.trim().is_empty()) {
-            return Err(invalid("reasons", "must not contain an empty reason"));
+        for reason in &self.reasons {
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err(invalid("reasons", "must not contain an empty reason"));
+            }
+            if reason != NO_REASON {
+                if let Err(unknown) = DeadLetterReason::parse(reason) {
+                    let message = format!("{unknown}, or `{NO_REASON}` for letters without one");
+                    return Err(invalid("reasons", &message));
+                }
+            }
         }
         Ok(())
     }
@@ -92,6 +103,30 @@ mod tests {
     }
 
     #[test]
+    fn reasons_are_checked_against_the_core_list() {
+        let all: Vec<&str> = DeadLetterReason::ALL.map(DeadLetterReason::as_str).to_vec();
+        let mut given = json!({"brokers": "b", "reasons": all});
+        given["reasons"]
+            .as_array_mut()
+            .unwrap()
+            .extend([json!(NO_REASON), json!(" parent_missing ")]);
+        assert_eq!(ReplayOptions::from_json(given).unwrap().reasons.len(), 10);
+        match ReplayOptions::from_json(json!({"brokers": "b", "reasons": ["parent_mising"]})) {
+            Err(ConfigError::Invalid { field, reason }) => {
+                assert_eq!(field, "reasons");
+                for valid in DeadLetterReason::ALL.map(DeadLetterReason::as_str) {
+                    assert!(reason.contains(valid), "{reason}");
+                }
+                assert!(
+                    reason.contains("`parent_mising`") && reason.contains(NO_REASON),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn option_errors_name_the_field() {
         let field = |value| match ReplayOptions::from_json(value).unwrap_err() {
             ConfigError::Missing { field } => field.to_string(),
@@ -101,6 +136,10 @@ mod tests {
         assert_eq!(field(json!({"brokers": "b", "group_id": " "})), "group_id");
         assert_eq!(
             field(json!({"brokers": "b", "reasons": ["malformed", ""]})),
+            "reasons"
+        );
+        assert_eq!(
+            field(json!({"brokers": "b", "reasons": ["parent-missing"]})),
             "reasons"
         );
         assert_eq!(

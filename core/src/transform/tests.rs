@@ -517,7 +517,7 @@ fn delete_without_the_deleted_version_is_malformed() {
         )
         .unwrap_err();
         assert_eq!(err.to_string(), expected);
-        assert_eq!(err.reason(), "malformed");
+        assert_eq!(err.reason(), DeadLetterReason::Malformed);
     }
 }
 
@@ -534,7 +534,7 @@ fn unknown_status_value_is_unmappable() {
         err.to_string(),
         "user.status: value \"suspended\" has no counterpart in the mapping"
     );
-    assert_eq!(err.reason(), "unmappable");
+    assert_eq!(err.reason(), DeadLetterReason::Unmappable);
     let (key, mut row) = row_of(Side::Revamp, "user");
     row["status"] = json!(9);
     let err = transform(
@@ -568,7 +568,7 @@ fn missing_and_unknown_columns() {
         err.to_string(),
         "user: mapped column `last_name` is missing from the revamp row"
     );
-    assert_eq!(err.reason(), "unmappable");
+    assert_eq!(err.reason(), DeadLetterReason::Unmappable);
 
     // A column wholly absent is an event from an older schema version: it is left out, not an error.
     let (key, mut row) = row_of(Side::Revamp, "user");
@@ -683,4 +683,174 @@ fn revamp_booleans_and_nulls() {
     };
     assert_eq!(find("is_admin"), Some(Bool(false)));
     assert_eq!(find("full_name"), Some(Null));
+}
+
+/// Transforms `row` of `entity` from `origin` with `key` and `operation` (and the snapshot flag); the error if any.
+fn key_error(
+    origin: Side,
+    entity: &str,
+    operation: Operation,
+    snapshot: bool,
+    key: i64,
+    mut row: Value,
+) -> Option<TransformError> {
+    row["id"] = json!(key);
+    let mut event = event(origin, entity, operation, key, row);
+    event.snapshot = snapshot;
+    transform(&event, &mapping()).err()
+}
+
+fn delete_payload(origin: Side, key: i64) -> Value {
+    json!({"id": key, "updated_at": "2026-11-25T23:18:17Z", "source": origin.as_str()})
+}
+
+#[test]
+fn a_key_no_side_can_hold_is_out_of_range_for_every_operation() {
+    for origin in [Side::Legacy, Side::Revamp] {
+        let (_, row) = row_of(origin, "user");
+        for key in [-5, 0, i64::MIN] {
+            for operation in [Operation::Create, Operation::Update] {
+                let err = key_error(origin, "user", operation, false, key, row.clone())
+                    .expect("applied an out-of-range key");
+                assert!(
+                    matches!(err, TransformError::KeyOutOfRange { key: k, .. } if k == key),
+                    "{err}"
+                );
+                assert_eq!(err.reason(), DeadLetterReason::KeyOutOfRange);
+            }
+            let err = key_error(
+                origin,
+                "user",
+                Operation::Delete,
+                false,
+                key,
+                delete_payload(origin, key),
+            )
+            .expect("deleted an out-of-range key");
+            assert_eq!(err.reason(), DeadLetterReason::KeyOutOfRange, "{err}");
+        }
+    }
+}
+
+#[test]
+fn a_legacy_event_with_id_minus_five_names_the_key_and_the_range() {
+    let (_, row) = row_of(Side::Legacy, "user");
+    let err = key_error(Side::Legacy, "user", Operation::Create, false, -5, row).unwrap();
+    assert_eq!(
+        err.to_string(),
+        "user.id: key -5 from the legacy side is out of range (expected 1 to 999999999999)"
+    );
+}
+
+#[test]
+fn a_new_row_must_carry_a_key_its_own_side_mints() {
+    let (_, legacy) = row_of(Side::Legacy, "user");
+    let err = key_error(
+        Side::Legacy,
+        "user",
+        Operation::Create,
+        false,
+        1_000_000_000_000,
+        legacy.clone(),
+    )
+    .expect("a legacy insert with a revamp id was applied");
+    assert_eq!(
+        err.to_string(),
+        "user.id: key 1000000000000 from the legacy side is out of range (expected 1 to 999999999999)"
+    );
+    let (_, revamp) = row_of(Side::Revamp, "user");
+    let err = key_error(
+        Side::Revamp,
+        "user",
+        Operation::Create,
+        false,
+        999_999_999_999,
+        revamp.clone(),
+    )
+    .expect("a revamp insert with a legacy id was applied");
+    assert_eq!(err.reason(), DeadLetterReason::KeyOutOfRange);
+    // The edges of each side's own range are in.
+    for key in [1, 999_999_999_999] {
+        assert!(key_error(
+            Side::Legacy,
+            "user",
+            Operation::Create,
+            false,
+            key,
+            legacy.clone()
+        )
+        .is_none());
+    }
+    for key in [1_000_000_000_000, i64::MAX] {
+        assert!(key_error(
+            Side::Revamp,
+            "user",
+            Operation::Create,
+            false,
+            key,
+            revamp.clone()
+        )
+        .is_none());
+    }
+}
+
+#[test]
+fn rows_from_the_other_side_keep_their_key_in_updates_deletes_and_snapshots() {
+    // A row that came from revamp lives on legacy with its revamp id; its legacy edits carry that id.
+    let (_, legacy) = row_of(Side::Legacy, "user");
+    let (_, revamp) = row_of(Side::Revamp, "user");
+    let cases = [
+        (
+            Side::Legacy,
+            Operation::Update,
+            false,
+            1_000_000_000_007,
+            &legacy,
+        ),
+        (
+            Side::Legacy,
+            Operation::Create,
+            true,
+            1_000_000_000_007,
+            &legacy,
+        ),
+        (Side::Revamp, Operation::Update, false, 7, &revamp),
+        (Side::Revamp, Operation::Create, true, 7, &revamp),
+    ];
+    for (origin, operation, snapshot, key, row) in cases {
+        let err = key_error(origin, "user", operation, snapshot, key, row.clone());
+        assert!(err.is_none(), "{origin} {operation} {key}: {err:?}");
+    }
+    for (origin, key) in [(Side::Legacy, 1_000_000_000_007), (Side::Revamp, 7)] {
+        let payload = delete_payload(origin, key);
+        assert!(key_error(origin, "post", Operation::Delete, false, key, payload).is_none());
+    }
+}
+
+#[test]
+fn foreign_keys_must_be_a_key_of_either_side() {
+    for (origin, column) in [
+        (Side::Legacy, "post_id"),
+        (Side::Revamp, "post_id"),
+        (Side::Legacy, "user_id"),
+    ] {
+        let (key, mut row) = row_of(origin, "like");
+        for bad in [0, -1] {
+            row[column] = json!(bad);
+            let err = key_error(origin, "like", Operation::Update, false, key, row.clone())
+                .expect("applied a foreign key no side can hold");
+            assert_eq!(
+                err.to_string(),
+                format!("like.{column}: key {bad} from the {origin} side is out of range (expected 1 or more)")
+            );
+            assert_eq!(err.reason(), DeadLetterReason::KeyOutOfRange);
+        }
+        // A parent of either side is fine: a like on one side may point at a post that came from the other.
+        for good in [1_i64, 999_999_999_999, 1_000_000_000_000] {
+            row[column] = json!(good);
+            assert!(
+                key_error(origin, "like", Operation::Create, false, key, row.clone()).is_none()
+            );
+        }
+    }
 }

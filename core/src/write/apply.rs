@@ -29,7 +29,7 @@ impl Context<'_> {
 }
 
 /// Applies `ops` in order, one outcome each. Once a row's operation waits for its parent, the row's later
-/// operations are `Blocked` (README trap 6: order is per key).
+/// operations are `Blocked` (README, "How it stays correct: Order is per row").
 pub(crate) async fn apply_all<S: RowStore>(
     store: &mut S,
     context: &Context<'_>,

@@ -60,6 +60,11 @@ pub(crate) const MYSQL: Dialect = Dialect {
 };
 
 impl Dialect {
+    /// PostgreSQL's `$n` placeholders (and its advisory locks) rather than MySQL's `?` (and lock rows).
+    pub fn numbered_placeholders(&self) -> bool {
+        self.numbered_placeholders
+    }
+
     fn ident(&self, name: &str) -> String {
         format!("{q}{name}{q}", q = self.quote)
     }
@@ -142,6 +147,23 @@ impl Dialect {
             .map(|i| self.param(i, cast))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// Takes the batch's row locks (`row_lock`), `n` sorted keys: advisory locks on PostgreSQL (a VALUES list is
+    /// scanned in order), lock rows on MySQL (a primary-key range scan locks in key order).
+    pub fn lock_rows(&self, n: usize) -> String {
+        if self.numbered_placeholders {
+            let values = (1..=n)
+                .map(|i| format!("({})", self.param(i, Some("int8"))))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {values}) AS t(k)")
+        } else {
+            format!(
+                "SELECT stripe FROM dbsync_row_locks WHERE stripe IN ({}) ORDER BY stripe FOR UPDATE",
+                self.params(1, n, None)
+            )
+        }
     }
 
     /// Versions of the rows with these `n` keys, locked: key, updated_at, source.

@@ -1,5 +1,15 @@
 //! Errors from the target database, classified so the consumer knows whether to retry, wait or dead-letter.
+//!
+//! [`WriteError::class`] sorts every failure into an [`ErrorClass`]; the table that decides database errors by
+//! MySQL/MariaDB error number and SQLSTATE is `classify::RULES` (`write/error/classify.rs`), one row per case.
 
+mod classify;
+
+use crate::error::{DeadLetterReason, ErrorClass};
+use classify::{classify, rule_for, Engine};
+
+use sqlx::mysql::MySqlDatabaseError;
+use sqlx::postgres::PgDatabaseError;
 use thiserror::Error;
 
 /// A failure while connecting to, checking or writing the target database.
@@ -41,43 +51,53 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    /// Wraps a driver error, telling connection failures from rejected statements.
+    /// Wraps a driver error: an outage ([`ErrorClass::Unavailable`]: a lost connection, authentication, read-only,
+    /// disk full, too many connections, ...) becomes [`WriteError::Unavailable`], anything else
+    /// [`WriteError::Statement`].
     pub fn from_sqlx(context: impl Into<String>, source: sqlx::Error) -> Self {
         let context = context.into();
-        match source {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Protocol(_) => WriteError::Unavailable { context, source },
+        match sqlx_class(&source) {
+            ErrorClass::Unavailable => WriteError::Unavailable { context, source },
             _ => WriteError::Statement { context, source },
         }
     }
 
-    /// The connection is gone: wait and retry, however long it takes.
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, WriteError::Unavailable { .. })
+    /// What the consumer does about this failure: pause and retry without limit, retry the batch with a budget, or
+    /// dead-letter the event. Database errors are decided by the table `classify::RULES`.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            WriteError::Unavailable { .. } => ErrorClass::Unavailable,
+            WriteError::Statement { source, .. } => sqlx_class(source),
+            // A bulk write that touched other rows than planned is applied again one operation at a time, and a
+            // schema mismatch needs the mapping or the schema fixed: neither gets better by retrying as is.
+            WriteError::Inconsistent { .. } | WriteError::Schema { .. } => ErrorClass::Poison,
+        }
     }
 
-    /// Worth retrying with a bounded budget: deadlocks, lock timeouts, serialization failures, plus outages.
-    pub fn is_transient(&self) -> bool {
+    /// The classifier row that decided a database error, for logs: e.g. "ER_ACCESS_DENIED_ERROR: authentication
+    /// fails (...)". `None` for errors the table does not list and for failures that are not database errors.
+    pub fn cause(&self) -> Option<&'static str> {
         match self {
-            WriteError::Unavailable { .. } => true,
-            WriteError::Statement {
-                source: sqlx::Error::Database(db),
-                ..
-            } => {
-                let code = db.code().unwrap_or_default();
-                // PostgreSQL: 40001 serialization, 40P01 deadlock, 55P03 lock not available, 57P01 admin shutdown.
-                // MySQL/MariaDB: 1205 lock wait timeout, 1213 deadlock.
-                matches!(
-                    code.as_ref(),
-                    "40001" | "40P01" | "55P03" | "57P01" | "1205" | "1213"
-                ) || code.starts_with("08")
+            WriteError::Unavailable { source, .. } | WriteError::Statement { source, .. } => {
+                let (engine, number, sqlstate) = database_code(source)?;
+                rule_for(engine, number, sqlstate.as_deref()).map(|rule| rule.what)
             }
-            _ => false,
+            _ => None,
         }
+    }
+
+    /// An outage: pause everything and retry however long it takes (`class() == Unavailable`).
+    pub fn is_unavailable(&self) -> bool {
+        self.class() == ErrorClass::Unavailable
+    }
+
+    /// Worth retrying: a lost race ([`ErrorClass::Transient`], retried with a budget) or an outage
+    /// ([`ErrorClass::Unavailable`]). Everything else is poison.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.class(),
+            ErrorClass::Transient | ErrorClass::Unavailable
+        )
     }
 
     /// A unique key is taken by another row. Across partitions this is often a matter of order (the delete or
@@ -104,17 +124,126 @@ impl WriteError {
         )
     }
 
-    /// The stable dead-letter reason for this error.
-    pub fn reason(&self) -> &'static str {
+    /// The dead-letter reason for this error.
+    pub fn reason(&self) -> DeadLetterReason {
         match self {
-            WriteError::Unavailable { .. } => "target_unavailable",
+            WriteError::Unavailable { .. } => DeadLetterReason::TargetUnavailable,
             WriteError::Statement {
                 source: sqlx::Error::Database(db),
                 ..
-            } if db.kind() != sqlx::error::ErrorKind::Other => "constraint_violation",
-            WriteError::Statement { .. } => "write_failed",
-            WriteError::Schema { .. } => "schema_mismatch",
-            WriteError::Inconsistent { .. } => "write_failed",
+            } if db.kind() != sqlx::error::ErrorKind::Other => {
+                DeadLetterReason::ConstraintViolation
+            }
+            WriteError::Statement { .. } => DeadLetterReason::WriteFailed,
+            WriteError::Schema { .. } => DeadLetterReason::SchemaMismatch,
+            WriteError::Inconsistent { .. } => DeadLetterReason::WriteFailed,
         }
+    }
+}
+
+/// The class of a driver error: connection-level failures are outages, database errors go by `classify::RULES`, and the
+/// rest (a value that does not encode or decode, a missing row or column) is poison.
+fn sqlx_class(error: &sqlx::Error) -> ErrorClass {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::BeginFailed => ErrorClass::Unavailable,
+        sqlx::Error::Database(_) => match database_code(error) {
+            Some((engine, number, sqlstate)) => classify(engine, number, sqlstate.as_deref()),
+            None => ErrorClass::Poison,
+        },
+        _ => ErrorClass::Poison,
+    }
+}
+
+/// The engine, MySQL/MariaDB error number and SQLSTATE of a database error; `None` for other errors.
+fn database_code(error: &sqlx::Error) -> Option<(Engine, Option<u16>, Option<String>)> {
+    let sqlx::Error::Database(db) = error else {
+        return None;
+    };
+    if let Some(mysql) = db.try_downcast_ref::<MySqlDatabaseError>() {
+        return Some((
+            Engine::MySql,
+            Some(mysql.number()),
+            mysql.code().map(str::to_string),
+        ));
+    }
+    if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+        return Some((Engine::Postgres, None, Some(pg.code().to_string())));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io() -> sqlx::Error {
+        sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+    }
+
+    #[test]
+    fn connection_failures_are_outages() {
+        for error in [
+            io(),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::WorkerCrashed,
+            sqlx::Error::Protocol("unexpected packet".into()),
+            sqlx::Error::BeginFailed,
+        ] {
+            let label = error.to_string();
+            let error = WriteError::from_sqlx("writing", error);
+            assert!(matches!(error, WriteError::Unavailable { .. }), "{label}");
+            assert_eq!(error.class(), ErrorClass::Unavailable, "{label}");
+            assert!(error.is_unavailable() && error.is_transient(), "{label}");
+            assert_eq!(error.reason(), DeadLetterReason::TargetUnavailable);
+            assert_eq!(error.cause(), None);
+        }
+    }
+
+    #[test]
+    fn driver_errors_about_the_data_are_poison() {
+        for error in [
+            sqlx::Error::RowNotFound,
+            sqlx::Error::ColumnNotFound("x".into()),
+            sqlx::Error::Decode("bad".into()),
+            sqlx::Error::Encode("bad".into()),
+        ] {
+            let error = WriteError::from_sqlx("writing", error);
+            assert!(matches!(error, WriteError::Statement { .. }));
+            assert_eq!(error.class(), ErrorClass::Poison);
+            assert!(!error.is_unavailable() && !error.is_transient());
+            assert_eq!(error.reason(), DeadLetterReason::WriteFailed);
+        }
+    }
+
+    #[test]
+    fn writer_errors_are_poison() {
+        let inconsistent = WriteError::Inconsistent {
+            context: "2 rows".into(),
+        };
+        let schema = WriteError::Schema {
+            entry: "entities.user".into(),
+            reason: "no table".into(),
+        };
+        for error in [inconsistent, schema] {
+            assert_eq!(error.class(), ErrorClass::Poison);
+            assert!(!error.is_transient());
+        }
+    }
+
+    #[test]
+    fn a_statement_variant_is_classified_by_its_source_too() {
+        // Built by hand (not through from_sqlx), an I/O failure is still an outage.
+        let error = WriteError::Statement {
+            context: "writing".into(),
+            source: io(),
+        };
+        assert!(error.is_unavailable());
     }
 }

@@ -1,7 +1,7 @@
 //! Applying row operations to the target database: one transaction per batch, marked as the sync service
-//! (README trap 1), with the event-id ledger (trap 3), conflict resolution (trap 4), tombstones (trap 2) and
-//! parent checks (trap 5). The SQL for each dialect lives in `dialect`, run by `sql_store`; the decisions live
-//! once, in `apply`.
+//! (README, "How it stays correct: No loops"), with the event-id ledger ("Replays apply nothing"), conflict
+//! resolution ("Conflicts converge"), tombstones ("Deletes travel as tombstones") and parent checks ("Order is per
+//! row"). The SQL for each dialect lives in `dialect`, run by `sql_store`; the decisions live once, in `apply`.
 //!
 //! A batch takes the bulk path first: a few statements read everything its decisions need (`view::Request`), the
 //! decisions run against that in-memory view, and a few multi-row statements write the outcome. If anything there
@@ -12,6 +12,7 @@ mod apply;
 mod connect;
 mod dialect;
 mod error;
+mod row_lock;
 mod schema;
 mod sql_store;
 mod store;
@@ -20,6 +21,7 @@ mod view;
 pub use error::WriteError;
 
 use crate::conflict::Resolver;
+use crate::error::ErrorClass;
 use crate::event::Side;
 use crate::mapping::Mapping;
 use crate::row::{ParentRef, RowOp};
@@ -76,6 +78,7 @@ impl Default for TargetOptions {
     }
 }
 
+#[derive(Clone)]
 enum Pool {
     Postgres(sqlx::PgPool),
     MySql(sqlx::MySqlPool),
@@ -83,13 +86,19 @@ enum Pool {
 
 /// The database the consumer writes into, with its pool and the per-entity conflict resolvers.
 pub struct Target {
-    pool: Pool,
+    /// The current pool; replaced after an outage (see [`Target::apply`]).
+    pool: std::sync::Mutex<Pool>,
+    dsn: String,
+    options: TargetOptions,
     side: Side,
     resolvers: HashMap<String, Resolver>,
     column_types: schema::ColumnTypes,
     /// The target's tables, parents first.
     table_order: Vec<String>,
 }
+
+/// How long replacing the pool waits for the old one to close.
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Batches smaller than this go one statement at a time (the bulk path's fixed cost would not pay off).
 const BULK_MIN_OPS: usize = 4;
@@ -134,7 +143,9 @@ impl Target {
             .map(|entity| entity.table(side).to_string())
             .collect();
         Ok(Target {
-            pool,
+            pool: std::sync::Mutex::new(pool),
+            dsn: dsn.to_string(),
+            options: options.clone(),
             side,
             resolvers,
             column_types,
@@ -149,19 +160,71 @@ impl Target {
 
     /// Applies `ops` in order in one transaction and commits; one outcome per operation. An operation whose parent
     /// is missing is not written, and neither is any later operation on the same row (`Blocked`).
+    ///
+    /// After an outage-class failure the pool is replaced: sessions opened during the outage can keep what caused
+    /// it (PostgreSQL applies `ALTER ROLE ... SET default_transaction_read_only` only to new sessions), so probing
+    /// through them would never see the database come back.
     pub async fn apply(&self, ops: &[RowOp]) -> Result<Vec<OpOutcome>, BatchError> {
+        let pool = self.pool();
+        let result = self.apply_with(&pool, ops).await;
+        if let Err(failure) = &result {
+            if failure.error.class() == ErrorClass::Unavailable {
+                self.renew_pool(pool).await;
+            }
+        }
+        result
+    }
+
+    fn pool(&self) -> Pool {
+        match self.pool.lock() {
+            Ok(pool) => pool.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the pool with a fresh one that connects on first use, and closes the old one.
+    async fn renew_pool(&self, old: Pool) {
+        let fresh = match self.side {
+            Side::Legacy => connect::postgres_lazy(&self.dsn, &self.options).map(Pool::Postgres),
+            Side::Revamp => connect::mysql_lazy(&self.dsn, &self.options).map(Pool::MySql),
+        };
+        match fresh {
+            Ok(fresh) => match self.pool.lock() {
+                Ok(mut pool) => *pool = fresh,
+                Err(poisoned) => *poisoned.into_inner() = fresh,
+            },
+            Err(error) => {
+                debug!(%error, "could not make a fresh pool; keeping the old one");
+                return;
+            }
+        }
+        let closing = async {
+            match &old {
+                Pool::Postgres(pool) => pool.close().await,
+                Pool::MySql(pool) => pool.close().await,
+            }
+        };
+        if tokio::time::timeout(POOL_CLOSE_TIMEOUT, closing)
+            .await
+            .is_err()
+        {
+            debug!("the old pool did not close in time; its connections go when they are returned");
+        }
+    }
+
+    async fn apply_with(&self, pool: &Pool, ops: &[RowOp]) -> Result<Vec<OpOutcome>, BatchError> {
         let context = apply::Context {
             side: self.side,
             resolvers: &self.resolvers,
             column_types: &self.column_types,
         };
         if ops.len() >= BULK_MIN_OPS {
-            let bulk = match &self.pool {
-                Pool::Postgres(pool) => match connect::begin_postgres(pool).await {
+            let bulk = match pool {
+                Pool::Postgres(pool) => match connect::begin_postgres(pool, ops).await {
                     Ok(store) => self.apply_bulk(store, &context, ops).await,
                     Err(error) => Err(error),
                 },
-                Pool::MySql(pool) => match connect::begin_mysql(pool).await {
+                Pool::MySql(pool) => match connect::begin_mysql(pool, ops).await {
                     Ok(store) => self.apply_bulk(store, &context, ops).await,
                     Err(error) => Err(error),
                 },
@@ -174,15 +237,15 @@ impl Target {
                 }
             }
         }
-        match &self.pool {
+        match pool {
             Pool::Postgres(pool) => {
-                let mut store = connect::begin_postgres(pool).await.map_err(at(0))?;
+                let mut store = connect::begin_postgres(pool, ops).await.map_err(at(0))?;
                 let outcomes = apply::apply_all(&mut store, &context, ops).await?;
                 store.commit().await.map_err(at(ops.len()))?;
                 Ok(outcomes)
             }
             Pool::MySql(pool) => {
-                let mut store = connect::begin_mysql(pool).await.map_err(at(0))?;
+                let mut store = connect::begin_mysql(pool, ops).await.map_err(at(0))?;
                 let outcomes = apply::apply_all(&mut store, &context, ops).await?;
                 store.commit().await.map_err(at(ops.len()))?;
                 Ok(outcomes)
@@ -227,15 +290,20 @@ impl Target {
     pub async fn prune(&self, age: Duration) -> Result<u64, WriteError> {
         let cutoff =
             chrono::Utc::now() - TimeDelta::from_std(age).unwrap_or(TimeDelta::days(36500));
-        match &self.pool {
-            Pool::Postgres(pool) => connect::begin_postgres(pool).await?.prune(cutoff).await,
-            Pool::MySql(pool) => connect::begin_mysql(pool).await?.prune(cutoff).await,
+        match &self.pool() {
+            Pool::Postgres(pool) => {
+                connect::begin_postgres(pool, &[])
+                    .await?
+                    .prune(cutoff)
+                    .await
+            }
+            Pool::MySql(pool) => connect::begin_mysql(pool, &[]).await?.prune(cutoff).await,
         }
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
-        match &self.pool {
+        match &self.pool() {
             Pool::Postgres(pool) => pool.close().await,
             Pool::MySql(pool) => pool.close().await,
         }

@@ -3,9 +3,10 @@
 //! differ only in SQL text and connection set-up.
 
 use crate::conflict::Version;
-use crate::row::{Delete, SqlValue, Upsert};
+use crate::row::{Delete, RowOp, SqlValue, Upsert};
 use crate::write::dialect::Dialect;
 use crate::write::error::WriteError;
+use crate::write::row_lock::lock_keys;
 use crate::write::schema::{row_source_for, ColumnTypes};
 use crate::write::store::{BulkStore, RowStore, Stored};
 use crate::write::view::{Fetched, Plan, Request};
@@ -127,6 +128,24 @@ macro_rules! impl_row_store {
                     found.push((key, stored));
                 }
                 Ok(found)
+            }
+        }
+
+        impl SqlStore<$db> {
+            /// Takes the row locks of `ops` (see `row_lock`) before anything of the batch is read.
+            pub async fn lock_rows(&mut self, ops: &[RowOp]) -> Result<(), WriteError> {
+                let keys = lock_keys(ops, !self.dialect.numbered_placeholders());
+                for chunk in keys.chunks(MAX_PARAMS) {
+                    let mut query = sqlx::query(AssertSqlSafe(self.dialect.lock_rows(chunk.len())));
+                    for key in chunk {
+                        query = query.bind(*key);
+                    }
+                    query
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(|e| WriteError::from_sqlx("taking row locks", e))?;
+                }
+                Ok(())
             }
         }
 

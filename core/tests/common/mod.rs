@@ -213,6 +213,27 @@ impl Admin {
         })
     }
 
+    /// How many rows of `table` have ids in `first ..= last`.
+    pub async fn count_rows(&self, table: &str, first: i64, last: i64) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE id BETWEEN ");
+        Ok(match self {
+            Admin::Legacy(pool) => {
+                sqlx::query_scalar(AssertSqlSafe(sql + "$1 AND $2"))
+                    .bind(first)
+                    .bind(last)
+                    .fetch_one(pool)
+                    .await?
+            }
+            Admin::Revamp(pool) => {
+                sqlx::query_scalar(AssertSqlSafe(sql + "? AND ?"))
+                    .bind(first)
+                    .bind(last)
+                    .fetch_one(pool)
+                    .await?
+            }
+        })
+    }
+
     /// Removes every row, tombstone and ledger entry a test made: ids `first .. first + ID_BLOCK` in every synced
     /// table, and `event_ids`. Runs as the sync service, so Debezium drops it and nothing reaches the other side.
     pub async fn purge(&self, first: i64, event_ids: &[Uuid]) -> Result<()> {

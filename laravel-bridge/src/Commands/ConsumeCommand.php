@@ -70,6 +70,8 @@ abstract class ConsumeCommand extends Command
         } finally {
             $signals->restore();
         }
+        // Close the consumer (it leaves its partitions, which it logs) first, so that the summary is the last line.
+        unset($signals, $consumer);
 
         $this->info(Summary::line((string) $this->getName(), $counters, microtime(true) - $started));
 

@@ -1,9 +1,10 @@
 <?php
 
 /**
- * dbsync:replay-dlq: sends dead letters back to the topic they came from once their cause is fixed (README trap 8).
- * The work is DbSync\replayDeadLetters()'s (the extension); this maps config and options onto it and prints the
- * summary line.
+ * dbsync:replay-dlq: sends dead letters back to the topic they came from once their cause is fixed (README, "How it
+ * stays correct: Poison does not stop the line"). The work is DbSync\replayDeadLetters()'s (the extension); this maps
+ * config and options onto it and prints the summary line. The extension checks --reason names against dbsync-core's
+ * list of dead-letter reasons.
  */
 
 declare(strict_types=1);

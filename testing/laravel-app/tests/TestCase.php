@@ -54,6 +54,10 @@ abstract class TestCase extends BaseTestCase
         $config = \DbSync\Laravel\Config::fromArray(config('dbsync'), base_path())
             ->forDirection(\DbSync\Laravel\Direction::LegacyToRevamp);
 
-        return array_merge($config, $overrides);
+        // A group and static membership id of the test process's own: joining the stack's real group would take
+        // partitions from (or fence) the consumers the end-to-end suites run.
+        $private = ['group_id' => 'dbsync-phpunit-' . getmypid(), 'instance_id' => 'phpunit-' . getmypid()];
+
+        return array_merge($config, $private, $overrides);
     }
 }

@@ -48,6 +48,52 @@ final class ConsumeLegacyEventsTest extends TestCase
     }
 
     /**
+     * The queues outlive one run(): a process that calls run(maxEvents: N) again and again over a stream applies
+     * every event exactly once (nothing fetched by one run is lost to the next, nothing is applied twice).
+     */
+    public function testRepeatedRunsApplyEveryEventExactlyOnce(): void
+    {
+        $run = bin2hex(random_bytes(4));
+        $topic = "dbsync-it-repeat-{$run}";
+        $id = random_int(900_000_000, 990_000_000) * 1000;
+        $lsn = (int) (microtime(true) * 1_000_000);
+        $creates = array_map(
+            static fn (int $n): array => [
+                self::key($id + $n),
+                self::event('c', self::user($run, $id + $n, "u{$n}", 'legacy', '2026-01-01T00:00:00.000000Z'), $lsn + $n),
+            ],
+            range(1, 40),
+        );
+        self::produce($topic, $creates);
+        config([
+            'dbsync.kafka.topics.legacy' => $topic,
+            'dbsync.kafka.topics.dlq' => "dbsync-it-dlq-{$run}",
+            'dbsync.kafka.group_prefix' => "dbsync-it-{$run}",
+            'dbsync.consumer.batch_size' => 5,
+        ]);
+        $settings = \DbSync\Laravel\Config::fromArray((array) config('dbsync'), base_path())
+            ->forDirection(\DbSync\Laravel\Direction::LegacyToRevamp);
+        $consumer = new \DbSync\Consumer($settings);
+
+        $totals = ['consumed' => 0, 'applied' => 0, 'duplicates' => 0, 'dead_lettered' => 0];
+        $runs = 0;
+        while ($totals['consumed'] < count($creates) && $runs < 40) {
+            $counters = $consumer->run(maxEvents: 7, timeoutSeconds: 20.0, idleSeconds: 3.0);
+            $runs++;
+            foreach (array_keys($totals) as $name) {
+                $totals[$name] += $counters[$name];
+            }
+        }
+
+        self::assertGreaterThan(5, $runs, 'the stream took several runs');
+        self::assertSame(
+            ['consumed' => 40, 'applied' => 40, 'duplicates' => 0, 'dead_lettered' => 0],
+            $totals,
+            "after {$runs} runs",
+        );
+    }
+
+    /**
      * Two creates and an update (applied), an echo written by the sync service (skipped), a redelivery of the
      * second create (duplicate) and a message that is not JSON (dead-lettered).
      *
@@ -57,7 +103,26 @@ final class ConsumeLegacyEventsTest extends TestCase
     {
         $id = random_int(900_000_000, 990_000_000) * 1000;
         $lsn = (int) (microtime(true) * 1_000_000);
-        $user = static fn (int $id, string $name, string $source, string $at): array => [
+        $user = static fn (int $id, string $name, string $source, string $at): array => self::user($run, $id, $name, $source, $at);
+        $event = self::event(...);
+        $key = self::key(...);
+
+        $second = [$key($id + 2), $event('c', $user($id + 2, 'bob', 'legacy', '2026-01-01T00:00:00.000000Z'), $lsn + 2)];
+
+        return [
+            [$key($id + 1), $event('c', $user($id + 1, 'ann', 'legacy', '2026-01-01T00:00:00.000000Z'), $lsn + 1)],
+            $second,
+            [$key($id + 1), $event('u', $user($id + 1, 'ann', 'legacy', '2026-01-02T00:00:00.000000Z'), $lsn + 3)],
+            [$key($id + 3), $event('c', $user($id + 3, 'echo', 'sync_service', '2026-01-01T00:00:00.000000Z'), $lsn + 4)],
+            $second,
+            [$key($id + 4), 'this is not JSON'],
+        ];
+    }
+
+    /** @return array<string, mixed> a legacy_users row as Debezium's `after` image */
+    private static function user(string $run, int $id, string $name, string $source, string $at): array
+    {
+        return [
             'id' => $id,
             'username' => "it-{$run}-{$name}",
             'email' => "{$name}.{$run}@example.test",
@@ -68,7 +133,12 @@ final class ConsumeLegacyEventsTest extends TestCase
             'updated_at' => $at,
             'source' => $source,
         ];
-        $event = static fn (string $op, array $after, int $lsn): string => json_encode([
+    }
+
+    /** @param array<string, mixed> $after the PostgreSQL connector's envelope around a legacy_users row */
+    private static function event(string $op, array $after, int $lsn): string
+    {
+        return json_encode([
             'before' => null,
             'after' => $after,
             'source' => [
@@ -85,18 +155,11 @@ final class ConsumeLegacyEventsTest extends TestCase
             'op' => $op,
             'ts_ms' => intdiv($lsn, 1000),
         ], JSON_THROW_ON_ERROR);
-        $key = static fn (int $id): string => json_encode(['id' => $id], JSON_THROW_ON_ERROR);
+    }
 
-        $second = [$key($id + 2), $event('c', $user($id + 2, 'bob', 'legacy', '2026-01-01T00:00:00.000000Z'), $lsn + 2)];
-
-        return [
-            [$key($id + 1), $event('c', $user($id + 1, 'ann', 'legacy', '2026-01-01T00:00:00.000000Z'), $lsn + 1)],
-            $second,
-            [$key($id + 1), $event('u', $user($id + 1, 'ann', 'legacy', '2026-01-02T00:00:00.000000Z'), $lsn + 3)],
-            [$key($id + 3), $event('c', $user($id + 3, 'echo', 'sync_service', '2026-01-01T00:00:00.000000Z'), $lsn + 4)],
-            $second,
-            [$key($id + 4), 'this is not JSON'],
-        ];
+    private static function key(int $id): string
+    {
+        return json_encode(['id' => $id], JSON_THROW_ON_ERROR);
     }
 
     /** @param list<array{string, string}> $messages */

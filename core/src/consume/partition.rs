@@ -1,9 +1,9 @@
-//! Per-partition state of the consumer (README traps 6 and 9): messages received and not yet done, in offset order,
+//! Per-partition state of the consumer (README "Order is per row"): messages received and not yet done, in offset order,
 //! and the ones parked because their row waits for a parent row. Order is kept per row, not per partition: a parked
 //! row holds back only its own later changes; other rows of the partition go on. The committed offset never passes
 //! a message that is not done, so a restart redelivers parked messages (the ledger drops what was already applied).
 
-use crate::pipeline::Prepared;
+use super::pipeline::Prepared;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use chrono::{DateTime, Utc};
 use rdkafka::message::{Message, OwnedMessage};
@@ -135,12 +135,17 @@ impl PartitionQueue {
         taken
     }
 
-    /// Puts messages that were taken but not done back at the front, in order.
+    /// Puts messages that were taken but not done back among the pending ones, in offset order (whatever was put
+    /// back before them, and in whatever order the caller hands them).
     pub fn requeue(&mut self, items: Vec<Item>) {
-        for item in items.into_iter().rev() {
-            self.pending.push_front(item);
+        if items.is_empty() {
+            return;
         }
-        if self.oldest_received.is_none() && !self.pending.is_empty() {
+        let mut all: Vec<Item> = std::mem::take(&mut self.pending).into();
+        all.extend(items);
+        all.sort_by_key(|i| i.message.offset());
+        self.pending = all.into();
+        if self.oldest_received.is_none() {
             self.oldest_received = Some(Instant::now());
         }
     }
@@ -220,8 +225,9 @@ impl PartitionQueue {
         };
     }
 
-    /// The offset to commit if it moved: the first message not done, or past the last one received.
-    pub fn offset_to_commit(&mut self) -> Option<i64> {
+    /// The offset to commit if it moved since the last successful commit: the first message not done, or past the
+    /// last one received. Call [`committed`](Self::committed) once the broker took it; until then it is offered again.
+    pub fn offset_to_commit(&self) -> Option<i64> {
         let first_open = self
             .pending
             .iter()
@@ -232,8 +238,37 @@ impl PartitionQueue {
         if self.committed.is_some_and(|c| c >= offset) {
             return None;
         }
-        self.committed = Some(offset);
         Some(offset)
+    }
+
+    /// Records that the broker took a commit of `offset`.
+    pub fn committed(&mut self, offset: i64) {
+        self.committed = Some(offset);
+    }
+
+    /// The first offset below which every message stamped at or before `timestamp_ms` is done, leaving out the
+    /// messages of `row` (the child that asks) and parked messages stamped later; `None` when nothing was received
+    /// yet. A parked parent stamped earlier holds it back, so a child never gives up on a parent that only waits.
+    pub fn done_through(&self, timestamp_ms: i64, row: Option<&(String, i64)>) -> Option<i64> {
+        let holds = |item: &Item| item.row().as_ref() != row;
+        let stamped_by = |item: &Item| {
+            item.message
+                .timestamp()
+                .to_millis()
+                .is_none_or(|t| t <= timestamp_ms)
+        };
+        self.pending
+            .iter()
+            .filter(|i| holds(i))
+            .chain(
+                self.parked
+                    .iter()
+                    .map(|p| &p.item)
+                    .filter(|i| holds(i) && stamped_by(i)),
+            )
+            .map(|i| i.message.offset())
+            .min()
+            .or(self.next_offset)
     }
 }
 
@@ -315,6 +350,7 @@ mod tests {
             Some(0),
             "nothing past the parked message is committed"
         );
+        q.committed(0);
         assert!(!q.parked_due(Instant::now()));
         let due = q.take_due_parked(Instant::now() + Duration::from_secs(120));
         assert_eq!(
@@ -325,7 +361,55 @@ mod tests {
         );
         assert!(due[0].retry.is_some() && due[1].retry.is_none());
         assert_eq!(q.offset_to_commit(), Some(4));
+        assert_eq!(
+            q.offset_to_commit(),
+            Some(4),
+            "offered again until the broker took it"
+        );
+        q.committed(4);
         assert_eq!(q.offset_to_commit(), None, "an offset is committed once");
+    }
+
+    #[test]
+    fn requeued_messages_merge_by_offset_whatever_the_order_they_come_back_in() {
+        let mut q = PartitionQueue::default();
+        for offset in 0..6 {
+            q.push(item(offset, Some(offset)));
+        }
+        let mut taken = q.take_pending(4);
+        let prefix: Vec<Item> = taken.drain(..2).collect();
+        q.requeue(taken); // 2, 3 back first
+        q.requeue(prefix); // then 0, 1
+        let order: Vec<i64> = q
+            .take_pending(10)
+            .iter()
+            .map(|i| i.message.offset())
+            .collect();
+        assert_eq!(order, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn done_through_skips_the_asking_row_and_later_parked_rows_but_not_earlier_ones() {
+        let mut q = PartitionQueue::default();
+        assert_eq!(q.done_through(0, None), None, "nothing received yet");
+        for offset in 0..3 {
+            q.push(item(offset, Some(offset)));
+        }
+        let mut taken = q.take_pending(3).into_iter();
+        let (a, b, c) = (
+            taken.next().unwrap(),
+            taken.next().unwrap(),
+            taken.next().unwrap(),
+        );
+        let cap = Duration::from_secs(60);
+        q.park(a, None, cap, cap); // row 0, stamped NotAvailable: counts as early
+        q.park(b, None, cap, cap);
+        drop(c); // done
+        assert_eq!(
+            q.done_through(100, Some(&("users".to_string(), 0))),
+            Some(1)
+        );
+        assert_eq!(q.done_through(100, None), Some(0));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::decode::{decode, Decoded};
 use crate::dlq::Failure;
+use crate::error::DeadLetterReason;
 use crate::event::Side;
 use crate::filter::is_echo;
 use crate::mapping::Mapping;
@@ -82,7 +83,7 @@ pub fn prepare(
 
 /// A failure that is not retried: one attempt, now.
 pub fn failure(
-    reason: &'static str,
+    reason: DeadLetterReason,
     class_name: &'static str,
     message: String,
     stage: &'static str,
@@ -137,7 +138,10 @@ mod tests {
     fn garbage_is_poison_at_decode_and_an_unknown_status_at_transform() {
         match prepare(None, Some(b"{not json"), Side::Legacy, &mapping()) {
             Prepared::Poison { failure, .. } => {
-                assert_eq!((failure.reason, failure.stage), ("malformed", "decode"))
+                assert_eq!(
+                    (failure.reason, failure.stage),
+                    (DeadLetterReason::Malformed, "decode")
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -145,7 +149,10 @@ mod tests {
         match prepare(None, Some(value.as_bytes()), Side::Legacy, &mapping()) {
             Prepared::Poison { entity, failure } => {
                 assert_eq!(entity.as_deref(), Some("user"));
-                assert_eq!((failure.reason, failure.stage), ("unmappable", "transform"));
+                assert_eq!(
+                    (failure.reason, failure.stage),
+                    (DeadLetterReason::Unmappable, "transform")
+                );
             }
             other => panic!("{other:?}"),
         }
