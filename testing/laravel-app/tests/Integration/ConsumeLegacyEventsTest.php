@@ -78,7 +78,7 @@ final class ConsumeLegacyEventsTest extends TestCase
         $totals = ['consumed' => 0, 'applied' => 0, 'duplicates' => 0, 'dead_lettered' => 0];
         $runs = 0;
         while ($totals['consumed'] < count($creates) && $runs < 40) {
-            $counters = $consumer->run(maxEvents: 7, timeoutSeconds: 20.0, idleSeconds: 3.0);
+            $counters = $consumer->run(7, 20.0, 3.0);
             $runs++;
             foreach (array_keys($totals) as $name) {
                 $totals[$name] += $counters[$name];
