@@ -1,6 +1,7 @@
 //! The consumer's settings. Built from a JSON object (what PHP passes as an array) with errors naming the field.
 
 use crate::error::ConfigError;
+use crate::kafka::KafkaProperties;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::ops::RangeInclusive;
@@ -98,6 +99,14 @@ pub struct SyncConfig {
     /// back at once. Unique per running process; default `<hostname>-<direction>-0` (see [`SyncConfig::instance_id`]).
     #[serde(default)]
     pub instance_id: Option<String>,
+    /// Where to serve Prometheus metrics (`GET /metrics`), e.g. `127.0.0.1:9464`; unset, none are served
+    /// (`DBSYNC_METRICS_ADDR`; README "Operating dbsync: Metrics").
+    #[serde(default)]
+    pub metrics_addr: Option<String>,
+    /// Pass-through librdkafka properties for every Kafka client of this consumer (TLS, SASL, timeouts), e.g.
+    /// `security.protocol=SASL_SSL`; the ones dbsync sets itself are refused ([`crate::kafka::RESERVED_PROPERTIES`]).
+    #[serde(default)]
+    pub kafka_properties: KafkaProperties,
 }
 
 fn default_dlq_topic() -> String {
@@ -195,6 +204,7 @@ impl SyncConfig {
         ] {
             in_range(field, value, range)?;
         }
+        self.kafka_properties.validate()?;
         let expected = match self.direction {
             Direction::LegacyToRevamp => "mysql://",
             Direction::RevampToLegacy => "postgres",
@@ -214,7 +224,21 @@ impl SyncConfig {
                 &format!("no file at {}", self.mapping_path.display()),
             ));
         }
+        self.metrics_socket()?;
         Ok(())
+    }
+
+    /// The parsed `metrics_addr`, if set.
+    pub fn metrics_socket(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let Some(addr) = self.metrics_addr.as_deref() else {
+            return Ok(None);
+        };
+        addr.trim().parse().map(Some).map_err(|_| {
+            invalid(
+                "metrics_addr",
+                &format!("`{addr}` is no host:port address (e.g. 127.0.0.1:9464)"),
+            )
+        })
     }
 }
 
@@ -353,6 +377,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("`max_retries`"), "{error}");
+    }
+
+    #[test]
+    fn metrics_addr_must_be_a_socket_address() {
+        let config = with("metrics_addr", json!("127.0.0.1:9464")).unwrap();
+        assert_eq!(
+            config.metrics_socket().unwrap(),
+            Some(([127, 0, 0, 1], 9464).into())
+        );
+        assert_eq!(
+            SyncConfig::from_json(base())
+                .unwrap()
+                .metrics_socket()
+                .unwrap(),
+            None
+        );
+        let error = with("metrics_addr", json!("localhost"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`metrics_addr`"), "{error}");
     }
 
     #[test]

@@ -40,8 +40,9 @@ use crate::config::{Direction, SyncConfig};
 use crate::dlq::DeadLetters;
 use crate::error::Error;
 use crate::event::Side;
+use crate::kafka;
 use crate::mapping::Mapping;
-use crate::metrics::Counters;
+use crate::metrics::{Counters, PipelineMetrics, KAFKA_STATS_INTERVAL_MS};
 use crate::write::{Target, TargetOptions};
 use chrono::TimeDelta;
 use outage::Outage;
@@ -50,7 +51,7 @@ use pipeline::prepare;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, TopicPartitionList};
+use rdkafka::TopicPartitionList;
 use rebalance::{AssignmentChange, RebalanceLog};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,6 +105,8 @@ pub struct Consumer {
     outage: Mutex<Outage>,
     /// This member's static group membership id.
     instance_id: String,
+    /// Prometheus recording calls with this consumer's labels (no-ops without `metrics_addr`).
+    metrics: PipelineMetrics,
 }
 
 impl Consumer {
@@ -111,6 +114,10 @@ impl Consumer {
     /// (checking the topic exists), and subscribes.
     pub fn new(config: SyncConfig) -> Result<Self, Error> {
         config.validate()?;
+        let metrics_addr = config.metrics_socket()?;
+        if let Some(addr) = metrics_addr {
+            crate::metrics::serve(addr)?;
+        }
         let mapping = Mapping::from_path(&config.mapping_path)?;
         let origin = match config.direction {
             Direction::LegacyToRevamp => Side::Legacy,
@@ -132,17 +139,28 @@ impl Consumer {
             move |source| Error::Kafka { context, source }
         };
         let instance_id = config.instance_id();
-        let kafka: StreamConsumer<RebalanceLog> = ClientConfig::new()
-            .set("bootstrap.servers", &config.brokers)
-            .set("group.id", &config.group_id)
-            .set("group.instance.id", &instance_id)
-            .set("partition.assignment.strategy", "cooperative-sticky")
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "false")
-            .set("session.timeout.ms", SESSION_TIMEOUT_MS)
-            .create_with_context(RebalanceLog::default())
-            .map_err(kafka_error("creating the consumer"))?;
+        let kafka: StreamConsumer<RebalanceLog> = kafka::client_config(
+            &config.brokers,
+            &config.kafka_properties,
+            &kafka::client_id("consumer", &instance_id),
+        )
+        .set("group.id", &config.group_id)
+        .set("group.instance.id", &instance_id)
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("session.timeout.ms", SESSION_TIMEOUT_MS)
+        // Statistics feed the consumer-lag metric; 0 turns them off.
+        .set(
+            "statistics.interval.ms",
+            metrics_addr.map_or("0", |_| KAFKA_STATS_INTERVAL_MS),
+        )
+        .create_with_context(RebalanceLog::default())
+        .map_err(kafka::creation_error(
+            &config.kafka_properties,
+            "creating the consumer",
+        ))?;
         let metadata = kafka
             .fetch_metadata(Some(&config.topic), Duration::from_secs(10))
             .map_err(kafka_error("reading topic metadata"))?;
@@ -159,9 +177,19 @@ impl Consumer {
         kafka
             .subscribe(&[&config.topic])
             .map_err(kafka_error("subscribing"))?;
-        let dead_letters = DeadLetters::new(&config.brokers, &config.dlq_topic, &config.group_id)
-            .map_err(kafka_error("creating the dead-letter producer"))?;
+        let dead_letters = DeadLetters::new(
+            &config.brokers,
+            &config.kafka_properties,
+            &config.dlq_topic,
+            &config.group_id,
+            &instance_id,
+        )
+        .map_err(kafka::creation_error(
+            &config.kafka_properties,
+            "creating the dead-letter producer",
+        ))?;
         info!(topic = %config.topic, group = %config.group_id, instance = %instance_id, target = %target.side(), "consumer ready");
+        let metrics = PipelineMetrics::new(config.direction, &config.topic);
         Ok(Consumer {
             runtime,
             kafka,
@@ -174,6 +202,7 @@ impl Consumer {
             queues: Mutex::new(BTreeMap::new()),
             outage: Mutex::new(Outage::default()),
             instance_id,
+            metrics,
         })
     }
 
@@ -264,6 +293,7 @@ impl Consumer {
                 for (partition, queue) in queues.iter_mut() {
                     self.commit(queue, *partition);
                 }
+                self.export_gauges(queues);
                 last_commit_retry = Instant::now();
             }
             self.pace_partitions(queues);
@@ -386,6 +416,16 @@ impl Consumer {
             if let Err(error) = result {
                 warn!(%error, partition, "could not pause or resume a partition");
             }
+        }
+    }
+
+    /// Sets the per-partition gauges: consumer lag (from the latest librdkafka statistics) and parked messages.
+    fn export_gauges(&self, queues: &BTreeMap<i32, PartitionQueue>) {
+        for (partition, lag) in self.kafka.context().lag.take() {
+            self.metrics.consumer_lag(partition, lag);
+        }
+        for (partition, queue) in queues {
+            self.metrics.parked(*partition, queue.parked_len());
         }
     }
 

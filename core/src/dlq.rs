@@ -3,10 +3,10 @@
 //! read why and where from.
 
 use crate::error::DeadLetterReason;
+use crate::kafka::{self, KafkaProperties};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -88,14 +88,16 @@ impl DeadLetters {
     /// A producer with idempotence on, so a retried send does not duplicate a dead letter.
     pub fn new(
         brokers: &str,
+        properties: &KafkaProperties,
         topic: &str,
         consumer: &str,
+        instance: &str,
     ) -> Result<Self, rdkafka::error::KafkaError> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .set("enable.idempotence", "true")
-            .set("message.timeout.ms", "30000")
-            .create()?;
+        let producer =
+            kafka::client_config(brokers, properties, &kafka::client_id("dlq", instance))
+                .set("enable.idempotence", "true")
+                .set("message.timeout.ms", "30000")
+                .create()?;
         Ok(DeadLetters {
             producer,
             topic: topic.to_string(),

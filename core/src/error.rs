@@ -179,6 +179,9 @@ pub enum Error {
     /// `run` was called while another `run` of the same consumer is in progress.
     #[error("this consumer is already running (one `run` at a time per consumer)")]
     AlreadyRunning,
+    /// The Prometheus endpoint (`metrics_addr`) could not start.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
     /// The async runtime could not start.
     #[error("could not start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),

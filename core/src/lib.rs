@@ -19,11 +19,12 @@
 //!   the classification of database errors.
 //! - `consume` (private, [`Consumer`]): the pipeline: Kafka in, database out, offsets after commit, DLQ for
 //!   poison; per-partition queues, rebalance handling, the parent watermark and outage handling live under it.
+//! - [`kafka`]: the one Kafka client factory (brokers, `client.id`, pass-through librdkafka properties).
 //! - `dlq` (private): dead-letter records with Kafka Connect's header names.
 //! - [`replay`]: sends dead letters back to the topic they came from, once their cause is fixed.
 //! - [`supervise`]: restarts FAILED Kafka Connect connectors and tasks (Debezium) with backoff.
-//! - [`metrics`]: counters readable through the API.
-//! - [`logging`]: the tracing subscriber the PHP extension installs.
+//! - [`status`](mod@status): what `dbsync:status` shows: lag, ledger figures, dead letters, connectors, slot, clock skew.
+//! - [`metrics`]: the counters a run returns, and Prometheus metrics served on `metrics_addr`.
 //! - [`error`]: the library's error types and dead-letter reasons.
 //! - `timestamp` (private): the timestamp spellings met on the wire.
 
@@ -35,11 +36,12 @@ mod dlq;
 pub mod error;
 pub mod event;
 mod filter;
-pub mod logging;
+pub mod kafka;
 pub mod mapping;
 pub mod metrics;
 pub mod replay;
 pub mod row;
+pub mod status;
 pub mod supervise;
 #[cfg(test)]
 mod testdata;
@@ -53,6 +55,7 @@ pub use decode::{decode, DecodeError, Decoded, TOMBSTONE_TABLE};
 pub use error::{ConfigError, Error};
 pub use event::{ChangeEvent, Operation, Side};
 pub use filter::is_echo;
+pub use kafka::KafkaProperties;
 pub use mapping::{ConflictPolicy, Mapping, MappingError};
 pub use metrics::Counters;
 pub use replay::{replay_dead_letters, ReplayOptions, ReplaySummary};

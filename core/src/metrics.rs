@@ -1,40 +1,20 @@
-//! Counters of what a consumer did, readable through the API (and returned to PHP as an array).
+//! What a consumer reports about itself: the [`Counters`] one `run` returns, and Prometheus metrics served on
+//! `metrics_addr` (README "Operating dbsync: Metrics" lists each metric).
+//!
+//! - `counters`: the per-run counters returned to the caller (and to PHP as an array).
+//! - `exporter`: installs the process-wide recorder and serves `GET /metrics` on a thread of its own.
+//! - `pipeline`: the metric names and the consumer's recording calls (labels `direction`, `topic`, `partition`).
+//! - `kafka_lag`: per-partition consumer lag taken from librdkafka's statistics.
+//!
+//! Without `metrics_addr` no recorder is installed and every recording call is a no-op of the `metrics` facade.
 
-use serde::Serialize;
-use std::collections::BTreeMap;
+mod counters;
+mod exporter;
+mod kafka_lag;
+mod pipeline;
 
-/// Per-entity counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct EntityCounters {
-    /// Events applied to the target database.
-    pub applied: u64,
-    /// Events skipped because the sync service wrote them (echoes).
-    pub skipped_echo: u64,
-    /// Events already in the ledger (replays).
-    pub duplicates: u64,
-    /// Events sent to the dead-letter topic.
-    pub dead_lettered: u64,
-    /// Incoming versions that lost to a newer row on the target (conflict resolution).
-    pub conflicts_lost: u64,
-}
-
-/// Counters for one `run`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Counters {
-    /// Messages read from Kafka.
-    pub consumed: u64,
-    /// Events applied to the target database.
-    pub applied: u64,
-    /// Echoes skipped (written by the sync service).
-    pub skipped_echo: u64,
-    /// Replayed events skipped by the ledger.
-    pub duplicates: u64,
-    /// Attempts retried after a transient failure.
-    pub retried: u64,
-    /// Messages sent to the dead-letter topic.
-    pub dead_lettered: u64,
-    /// Incoming versions that lost to a newer row on the target.
-    pub conflicts_lost: u64,
-    /// The same counters per entity (`user`, `post`, `like`).
-    pub per_entity: BTreeMap<String, EntityCounters>,
-}
+pub use counters::{Counters, EntityCounters};
+pub use exporter::{serve, MetricsError};
+pub(crate) use kafka_lag::KafkaLag;
+pub use pipeline::names;
+pub(crate) use pipeline::{Outcome, PipelineMetrics, KAFKA_STATS_INTERVAL_MS};

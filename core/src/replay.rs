@@ -22,7 +22,7 @@
 //! of each partition, so a later replay (with another filter or none) still finds it. Letters after it that were
 //! replayed are replayed again by that later run, which the ledger makes harmless.
 
-mod letter;
+pub(crate) mod letter;
 mod options;
 
 pub use letter::{NO_REASON, REPLAYED_FROM_HEADER};
@@ -34,7 +34,7 @@ use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -97,15 +97,20 @@ struct Replay {
 impl Replay {
     /// Finds each partition's range (committed or earliest offset up to today's end) and assigns those not done.
     fn connect(options: ReplayOptions) -> Result<Self, Error> {
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &options.brokers)
-            .set("group.id", &options.group_id)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "true")
-            .create()
-            .map_err(kafka("creating the dead-letter consumer"))?;
+        let client_id =
+            crate::kafka::client_id("replay", &gethostname::gethostname().to_string_lossy());
+        let consumer: StreamConsumer =
+            crate::kafka::client_config(&options.brokers, &options.kafka_properties, &client_id)
+                .set("group.id", &options.group_id)
+                .set("enable.auto.commit", "false")
+                .set("enable.auto.offset.store", "false")
+                .set("auto.offset.reset", "earliest")
+                .set("enable.partition.eof", "true")
+                .create()
+                .map_err(crate::kafka::creation_error(
+                    &options.kafka_properties,
+                    "creating the dead-letter consumer",
+                ))?;
         let topic = options.dlq_topic.as_str();
         let partitions = partition_count(&consumer, topic)?.ok_or_else(|| Error::TopicMissing {
             topic: topic.to_string(),
@@ -144,13 +149,19 @@ impl Replay {
         let producer = if options.dry_run {
             None
         } else {
-            let producer = ClientConfig::new()
-                .set("bootstrap.servers", &options.brokers)
-                .set("enable.idempotence", "true")
-                .set("partitioner", "murmur2_random")
-                .set("message.timeout.ms", "30000")
-                .create()
-                .map_err(kafka("creating the replay producer"))?;
+            let producer = crate::kafka::client_config(
+                &options.brokers,
+                &options.kafka_properties,
+                &format!("{client_id}-producer"),
+            )
+            .set("enable.idempotence", "true")
+            .set("partitioner", "murmur2_random")
+            .set("message.timeout.ms", "30000")
+            .create()
+            .map_err(crate::kafka::creation_error(
+                &options.kafka_properties,
+                "creating the replay producer",
+            ))?;
             Some(producer)
         };
         Ok(Replay {

@@ -62,6 +62,8 @@ pub struct Upsert {
     pub parents: Vec<ParentRef>,
     /// The event's id, for the ledger.
     pub event_id: Uuid,
+    /// When the change committed on the source (the event's timestamp), for the ledger's end-to-end delay.
+    pub source_committed_at: DateTime<Utc>,
     /// The side the change came from.
     pub origin: Side,
 }
@@ -86,6 +88,8 @@ pub struct Delete {
     pub conflict: ConflictPolicy,
     /// The event's id, for the ledger.
     pub event_id: Uuid,
+    /// When the change committed on the source (the event's timestamp), for the ledger's end-to-end delay.
+    pub source_committed_at: DateTime<Utc>,
     /// The side the change came from.
     pub origin: Side,
 }
@@ -129,6 +133,14 @@ impl RowOp {
         match self {
             RowOp::Upsert(op) => op.event_id,
             RowOp::Delete(op) => op.event_id,
+        }
+    }
+
+    /// When the change committed on the source.
+    pub fn source_committed_at(&self) -> DateTime<Utc> {
+        match self {
+            RowOp::Upsert(op) => op.source_committed_at,
+            RowOp::Delete(op) => op.source_committed_at,
         }
     }
 }

@@ -141,6 +141,7 @@ pub fn transform(event: &ChangeEvent, mapping: &Mapping) -> Result<RowOp, Transf
             updated_at_column: entity.updated_at(target).to_string(),
             conflict: entity.conflict(),
             event_id: event.event_id,
+            source_committed_at: event.timestamp,
             origin: event.origin,
         })),
         Operation::Create | Operation::Update => upsert(event, entity, mapping).map(RowOp::Upsert),
@@ -280,6 +281,7 @@ fn upsert(
         conflict: entity.conflict(),
         parents,
         event_id: event.event_id,
+        source_committed_at: event.timestamp,
         origin,
     })
 }

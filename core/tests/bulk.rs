@@ -12,7 +12,7 @@
 mod common;
 
 use anyhow::{anyhow, ensure, Context, Result};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use common::{check_eq, Admin, ID_BLOCK};
 use dbsync_core::error::DeadLetterReason;
 use dbsync_core::write::{BatchError, OpOutcome, Target, TargetOptions};
@@ -204,6 +204,8 @@ struct Run<'a> {
     tag: String,
     /// Event ids by label: one label used twice is one event id (a replay).
     events: BTreeMap<String, Uuid>,
+    /// Source commit time by label (the first event of a label), which the ledger must record.
+    committed: BTreeMap<String, DateTime<Utc>>,
 }
 
 impl<'a> Run<'a> {
@@ -213,6 +215,7 @@ impl<'a> Run<'a> {
             first: f.base + offset,
             tag: common::unique_tag(),
             events: BTreeMap::new(),
+            committed: BTreeMap::new(),
         }
     }
 
@@ -252,6 +255,9 @@ impl<'a> Run<'a> {
         n: i64,
         payload: Value,
     ) -> Result<RowOp> {
+        // Microseconds, as both ledgers store them.
+        let timestamp = Utc::now().trunc_subsecs(6);
+        self.committed.entry(label.to_string()).or_insert(timestamp);
         let event = ChangeEvent {
             event_id: self.event_id(label),
             entity_type: entity.to_string(),
@@ -263,7 +269,7 @@ impl<'a> Run<'a> {
                 .context("payload is an object")?,
             source: self.f.origin().as_str().to_string(),
             event_version: 1,
-            timestamp: Utc::now(),
+            timestamp,
             origin: self.f.origin(),
             snapshot: false,
         };
@@ -388,8 +394,8 @@ struct State {
     /// Table → rows (ordered by id).
     tables: BTreeMap<String, Rows>,
     tombstones: Rows,
-    /// Event label → in the ledger.
-    ledger: BTreeMap<String, bool>,
+    /// Event label → in the ledger (with the event's source commit time: true).
+    ledger: BTreeMap<String, Option<bool>>,
 }
 
 async fn columns(admin: &Admin, table: &str) -> Result<Vec<String>> {
@@ -475,21 +481,25 @@ async fn rows_as_text(
         .collect())
 }
 
-async fn in_ledger(admin: &Admin, id: Uuid) -> Result<bool> {
+/// The event's ledger row, if any: its recorded source commit time (null for none).
+async fn in_ledger(admin: &Admin, id: Uuid) -> Result<Option<Option<DateTime<Utc>>>> {
     Ok(match admin {
-        Admin::Legacy(pool) => {
-            sqlx::query("SELECT 1 FROM dbsync_applied_events WHERE event_id = $1::uuid")
-                .bind(id.to_string())
-                .fetch_optional(pool)
-                .await?
-                .is_some()
-        }
+        Admin::Legacy(pool) => sqlx::query(
+            "SELECT source_committed_at FROM dbsync_applied_events WHERE event_id = $1::uuid",
+        )
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?
+        .map(|row| row.try_get::<Option<DateTime<Utc>>, _>(0))
+        .transpose()?,
         Admin::Revamp(pool) => {
-            sqlx::query("SELECT 1 FROM dbsync_applied_events WHERE event_id = ?")
+            sqlx::query("SELECT source_committed_at FROM dbsync_applied_events WHERE event_id = ?")
                 .bind(id.to_string())
                 .fetch_optional(pool)
                 .await?
-                .is_some()
+                .map(|row| row.try_get::<Option<NaiveDateTime>, _>(0))
+                .transpose()?
+                .map(|at| at.map(|at| at.and_utc()))
         }
     })
 }
@@ -520,7 +530,12 @@ async fn state(run: &Run<'_>) -> Result<State> {
     let tombstones = rows_as_text(admin, &names, from_where, "table_name, row_id", run).await?;
     let mut ledger = BTreeMap::new();
     for (label, id) in &run.events {
-        ledger.insert(label.clone(), in_ledger(admin, *id).await?);
+        let expected = run.committed.get(label).copied();
+        let recorded = in_ledger(admin, *id).await?;
+        ledger.insert(
+            label.clone(),
+            recorded.map(|at| at.is_some() && at == expected),
+        );
     }
     Ok(State {
         tables,
@@ -613,6 +628,12 @@ async fn compare(f: &Fixture, build: fn(&mut Run) -> Result<Scenario>) -> Result
     }
     check_eq!(bulk_state.tombstones, seq_state.tombstones);
     check_eq!(bulk_state.ledger, seq_state.ledger);
+    ensure!(
+        bulk_state.ledger.values().all(|v| v.is_none())
+            || bulk_state.ledger.values().any(|v| *v == Some(true)),
+        "no ledger row holds its event's source commit time: {:?}",
+        bulk_state.ledger
+    );
     ensure!(
         bulk_state.tables.values().any(|rows| !rows.is_empty()),
         "the case wrote no rows at all"
@@ -1043,7 +1064,7 @@ async fn a_unique_violation_in_a_bulk_batch_fails_it_at_its_index_and_commits_no
             let applied: Vec<&String> = before
                 .ledger
                 .iter()
-                .filter_map(|(label, there)| there.then_some(label))
+                .filter_map(|(label, there)| there.is_some().then_some(label))
                 .collect();
             check_eq!(applied, vec!["u0"]);
         }
@@ -1126,7 +1147,7 @@ async fn a_thousand_operations_apply_in_one_call() -> Result<()> {
         }
         let mut in_ledger_count = 0;
         for id in r.events.values() {
-            in_ledger_count += i32::from(in_ledger(&f.admin, *id).await?);
+            in_ledger_count += i32::from(in_ledger(&f.admin, *id).await?.is_some());
         }
         check_eq!(in_ledger_count, 1000);
         Ok(())

@@ -5,45 +5,84 @@
 
 mod common;
 
-use anyhow::{bail, ensure, Context, Result};
-use common::{check_eq, Admin};
+use anyhow::{ensure, Context, Result};
+use common::check_eq;
 use dbsync_core::error::{DeadLetterReason, ErrorClass};
 use dbsync_core::write::WriteError;
 use dbsync_core::Side;
-use sqlx::mysql::{MySqlDatabaseError, MySqlPoolOptions};
-use sqlx::postgres::{PgDatabaseError, PgPoolOptions};
-use sqlx::{Executor, MySqlPool, PgPool};
+use sqlx::mysql::MySqlDatabaseError;
+use sqlx::pool::{PoolConnection, PoolOptions};
+use sqlx::postgres::PgDatabaseError;
+use sqlx::query::Query;
+use sqlx::{Database, Executor, IntoArguments, MySql, Pool, Postgres};
 use std::time::Duration;
 
-/// A pool of the sync service's account on `side` (one per test: session settings stay with it).
-async fn sync_pool_pg() -> Result<PgPool> {
-    PgPoolOptions::new()
+/// What differs between the engines in these tests: how messages name it, its side and its ledger insert. The
+/// bodies shared by both engines are written once, over this trait.
+trait Engine: Database<Arguments: IntoArguments<Self>> {
+    /// The engine as messages name it.
+    const ENGINE: &'static str;
+    /// The side it serves.
+    const SIDE: Side;
+
+    /// The insert of ledger row `id`.
+    fn insert_ledger(id: &str) -> Query<'static, Self, Self::Arguments>;
+
+    /// `conn` as an executor (sqlx cannot say it for every database at once).
+    fn on(conn: &mut Self::Connection) -> impl Executor<'_, Database = Self>;
+}
+
+/// Implements [`Engine`] for the sqlx driver `$db`; `$insert` inserts one ledger row, its id bound as text.
+macro_rules! engine {
+    ($db:ty, $engine:literal, $side:expr, $insert:literal) => {
+        impl Engine for $db {
+            const ENGINE: &'static str = $engine;
+            const SIDE: Side = $side;
+
+            fn insert_ledger(id: &str) -> Query<'static, Self, Self::Arguments> {
+                sqlx::query($insert).bind(id.to_string())
+            }
+
+            fn on(conn: &mut Self::Connection) -> impl Executor<'_, Database = Self> {
+                conn
+            }
+        }
+    };
+}
+
+engine!(
+    Postgres,
+    "PostgreSQL",
+    Side::Legacy,
+    "INSERT INTO dbsync_applied_events (event_id) VALUES ($1::uuid)"
+);
+engine!(
+    MySql,
+    "MariaDB",
+    Side::Revamp,
+    "INSERT INTO dbsync_applied_events (event_id) VALUES (?)"
+);
+
+/// A pool of the sync service's account on `DB` (one per test: session settings stay with it).
+async fn sync_pool<DB: Engine>() -> Result<Pool<DB>> {
+    PoolOptions::<DB>::new()
         .max_connections(2)
-        .connect(&common::sync_dsn(Side::Legacy))
+        .connect(&common::sync_dsn(DB::SIDE))
         .await
-        .context("connecting as the sync account to PostgreSQL (is the stack up? `make up`)")
+        .with_context(|| {
+            format!(
+                "connecting as the sync account to {} (is the stack up? `make up`)",
+                DB::ENGINE
+            )
+        })
 }
 
-async fn sync_pool_mysql() -> Result<MySqlPool> {
-    MySqlPoolOptions::new()
-        .max_connections(2)
-        .connect(&common::sync_dsn(Side::Revamp))
+/// A pool of the admin account on `DB`.
+async fn admin<DB: Engine>() -> Result<Pool<DB>> {
+    let dsn = common::admin_dsn(DB::SIDE);
+    Pool::<DB>::connect(&dsn)
         .await
-        .context("connecting as the sync account to MariaDB (is the stack up? `make up`)")
-}
-
-async fn admin_pg() -> Result<PgPool> {
-    match Admin::connect(Side::Legacy).await? {
-        Admin::Legacy(pool) => Ok(pool),
-        Admin::Revamp(_) => bail!("expected a PostgreSQL admin pool"),
-    }
-}
-
-async fn admin_mysql() -> Result<MySqlPool> {
-    match Admin::connect(Side::Revamp).await? {
-        Admin::Revamp(pool) => Ok(pool),
-        Admin::Legacy(_) => bail!("expected a MariaDB admin pool"),
-    }
+        .with_context(|| format!("connecting as admin to {dsn} (is the stack up? `make up`)"))
 }
 
 /// The MariaDB error number and SQLSTATE of `error`.
@@ -80,32 +119,92 @@ fn with_account(dsn: &str, user: &str, password: &str) -> Result<String> {
     Ok(format!("{scheme}://{user}:{password}@{host}"))
 }
 
-const LEDGER_INSERT_PG: &str = "INSERT INTO dbsync_applied_events (event_id) VALUES ($1::uuid)";
-const LEDGER_INSERT_MYSQL: &str = "INSERT INTO dbsync_applied_events (event_id) VALUES (?)";
+/// An admin transaction holds a new ledger row while a sync session, after `setting`, inserts the same row: the sync
+/// session's error, and its connection.
+async fn held_row_error<DB: Engine>(
+    setting: &'static str,
+) -> Result<(sqlx::Error, PoolConnection<DB>)> {
+    let (admin, sync) = (admin::<DB>().await?, sync_pool::<DB>().await?);
+    let id = common::random_event_id().to_string();
+    let mut holder = admin.begin().await?;
+    DB::insert_ledger(&id).execute(DB::on(&mut holder)).await?;
+    let mut waiter = sync.acquire().await?;
+    DB::on(&mut waiter).execute(setting).await?;
+    let outcome = DB::insert_ledger(&id).execute(DB::on(&mut waiter)).await;
+    holder.rollback().await?;
+    let error = outcome
+        .err()
+        .context("the insert did not wait for the held row")?;
+    Ok((error, waiter))
+}
+
+/// Two sync sessions insert two ledger rows in opposite orders: the error of the one the database picks as the
+/// deadlock victim.
+async fn deadlock_victim<DB: Engine>() -> Result<sqlx::Error> {
+    let sync = sync_pool::<DB>().await?;
+    let (a, b) = (
+        common::random_event_id().to_string(),
+        common::random_event_id().to_string(),
+    );
+    let (mut one, mut two) = (sync.begin().await?, sync.begin().await?);
+    DB::insert_ledger(&a).execute(DB::on(&mut one)).await?;
+    DB::insert_ledger(&b).execute(DB::on(&mut two)).await?;
+    let (first, second) = tokio::join!(DB::insert_ledger(&b).execute(DB::on(&mut one)), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        DB::insert_ledger(&a).execute(DB::on(&mut two)).await
+    });
+    let (first, second) = (first.err(), second.err());
+    one.rollback().await?;
+    two.rollback().await?;
+    first
+        .or(second)
+        .with_context(|| format!("{} chose no deadlock victim", DB::ENGINE))
+}
+
+/// The error of connecting to `DB` as an account that does not exist.
+async fn wrong_password_error<DB: Engine>() -> Result<sqlx::Error> {
+    let dsn = with_account(&common::sync_dsn(DB::SIDE), "dbsync_no_such_user", "wrong")?;
+    PoolOptions::<DB>::new()
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(&dsn)
+        .await
+        .err()
+        .with_context(|| format!("{} accepted a wrong password", DB::ENGINE))
+}
+
+/// A sync session of `DB` that `kill` ends through the admin pool (as an administrator's kill or a failover would):
+/// the error of its next statement.
+async fn killed_session_error<DB: Engine>(
+    kill: impl AsyncFnOnce(&Pool<DB>, &mut DB::Connection) -> Result<()>,
+) -> Result<sqlx::Error> {
+    let (admin, sync) = (admin::<DB>().await?, sync_pool::<DB>().await?);
+    let mut conn = sync.acquire().await?;
+    kill(&admin, &mut conn).await?;
+    DB::on(&mut conn)
+        .execute("SELECT 1")
+        .await
+        .err()
+        .with_context(|| format!("a killed {} session answered", DB::ENGINE))
+}
+
+/// One transaction inserts the same new ledger row twice: the second insert's error.
+async fn duplicate_key_error<DB: Engine>() -> Result<sqlx::Error> {
+    let sync = sync_pool::<DB>().await?;
+    let id = common::random_event_id().to_string();
+    let mut tx = sync.begin().await?;
+    DB::insert_ledger(&id).execute(DB::on(&mut tx)).await?;
+    let outcome = DB::insert_ledger(&id).execute(DB::on(&mut tx)).await;
+    tx.rollback().await?;
+    outcome
+        .err()
+        .with_context(|| format!("{} took a duplicate key", DB::ENGINE))
+}
 
 /// README, "How it stays correct: Poison does not stop the line": 1205 has SQLSTATE HY000 like many unrelated
 /// errors; the number makes it transient.
 #[tokio::test]
 async fn mariadb_lock_wait_timeout_is_transient() -> Result<()> {
-    let (admin, sync) = (admin_mysql().await?, sync_pool_mysql().await?);
-    let id = common::random_event_id().to_string();
-    let mut holder = admin.begin().await?;
-    sqlx::query(LEDGER_INSERT_MYSQL)
-        .bind(&id)
-        .execute(&mut *holder)
-        .await?;
-    let mut waiter = sync.acquire().await?;
-    waiter
-        .execute("SET SESSION innodb_lock_wait_timeout = 1")
-        .await?;
-    let outcome = sqlx::query(LEDGER_INSERT_MYSQL)
-        .bind(&id)
-        .execute(&mut *waiter)
-        .await;
-    holder.rollback().await?;
-    let error = outcome
-        .err()
-        .context("the insert did not wait for the held row")?;
+    let (error, _) = held_row_error::<MySql>("SET SESSION innodb_lock_wait_timeout = 1").await?;
     check_eq!(mysql_code(&error), Some((1205, "HY000".to_string())));
     let error = classified(error, ErrorClass::Transient)?;
     ensure!(error
@@ -116,23 +215,7 @@ async fn mariadb_lock_wait_timeout_is_transient() -> Result<()> {
 
 #[tokio::test]
 async fn postgres_lock_timeout_and_statement_timeout_are_transient() -> Result<()> {
-    let (admin, sync) = (admin_pg().await?, sync_pool_pg().await?);
-    let id = common::random_event_id().to_string();
-    let mut holder = admin.begin().await?;
-    sqlx::query(LEDGER_INSERT_PG)
-        .bind(&id)
-        .execute(&mut *holder)
-        .await?;
-    let mut waiter = sync.acquire().await?;
-    waiter.execute("SET lock_timeout = '300ms'").await?;
-    let outcome = sqlx::query(LEDGER_INSERT_PG)
-        .bind(&id)
-        .execute(&mut *waiter)
-        .await;
-    holder.rollback().await?;
-    let error = outcome
-        .err()
-        .context("the insert did not wait for the held row")?;
+    let (error, mut waiter) = held_row_error::<Postgres>("SET lock_timeout = '300ms'").await?;
     check_eq!(pg_code(&error), Some("55P03".to_string()));
     classified(error, ErrorClass::Transient)?;
 
@@ -150,69 +233,11 @@ async fn postgres_lock_timeout_and_statement_timeout_are_transient() -> Result<(
 /// Two sync sessions insert two ledger rows in opposite orders: the database picks a victim, which is transient.
 #[tokio::test]
 async fn deadlocks_are_transient_on_both_engines() -> Result<()> {
-    let sync = sync_pool_mysql().await?;
-    let (a, b) = (
-        common::random_event_id().to_string(),
-        common::random_event_id().to_string(),
-    );
-    let (mut one, mut two) = (sync.begin().await?, sync.begin().await?);
-    sqlx::query(LEDGER_INSERT_MYSQL)
-        .bind(&a)
-        .execute(&mut *one)
-        .await?;
-    sqlx::query(LEDGER_INSERT_MYSQL)
-        .bind(&b)
-        .execute(&mut *two)
-        .await?;
-    let (first, second) = tokio::join!(
-        sqlx::query(LEDGER_INSERT_MYSQL).bind(&b).execute(&mut *one),
-        async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            sqlx::query(LEDGER_INSERT_MYSQL)
-                .bind(&a)
-                .execute(&mut *two)
-                .await
-        }
-    );
-    let (first, second) = (first.err(), second.err());
-    one.rollback().await?;
-    two.rollback().await?;
-    let victim = first
-        .or(second)
-        .context("MariaDB chose no deadlock victim")?;
+    let victim = deadlock_victim::<MySql>().await?;
     check_eq!(mysql_code(&victim).map(|c| c.0), Some(1213));
     classified(victim, ErrorClass::Transient)?;
 
-    let sync = sync_pool_pg().await?;
-    let (a, b) = (
-        common::random_event_id().to_string(),
-        common::random_event_id().to_string(),
-    );
-    let (mut one, mut two) = (sync.begin().await?, sync.begin().await?);
-    sqlx::query(LEDGER_INSERT_PG)
-        .bind(&a)
-        .execute(&mut *one)
-        .await?;
-    sqlx::query(LEDGER_INSERT_PG)
-        .bind(&b)
-        .execute(&mut *two)
-        .await?;
-    let (first, second) = tokio::join!(
-        sqlx::query(LEDGER_INSERT_PG).bind(&b).execute(&mut *one),
-        async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            sqlx::query(LEDGER_INSERT_PG)
-                .bind(&a)
-                .execute(&mut *two)
-                .await
-        }
-    );
-    let (first, second) = (first.err(), second.err());
-    one.rollback().await?;
-    two.rollback().await?;
-    let victim = first
-        .or(second)
-        .context("PostgreSQL chose no deadlock victim")?;
+    let victim = deadlock_victim::<Postgres>().await?;
     check_eq!(pg_code(&victim), Some("40P01".to_string()));
     classified(victim, ErrorClass::Transient)?;
     Ok(())
@@ -221,7 +246,7 @@ async fn deadlocks_are_transient_on_both_engines() -> Result<()> {
 /// A read-only server (a standby after failover) fails every write: an outage, not poison.
 #[tokio::test]
 async fn read_only_is_an_outage_on_both_engines() -> Result<()> {
-    let sync = sync_pool_pg().await?;
+    let sync = sync_pool::<Postgres>().await?;
     let mut conn = sync.acquire().await?;
     conn.execute("SET default_transaction_read_only = on")
         .await?;
@@ -235,7 +260,7 @@ async fn read_only_is_an_outage_on_both_engines() -> Result<()> {
     ensure!(matches!(error, WriteError::Unavailable { .. }));
     check_eq!(error.reason(), DeadLetterReason::TargetUnavailable);
 
-    let sync = sync_pool_mysql().await?;
+    let sync = sync_pool::<MySql>().await?;
     let mut tx = sync.begin_with("START TRANSACTION READ ONLY").await?;
     let error = tx
         .execute("UPDATE revamp_users SET source = source WHERE 1 = 0")
@@ -252,32 +277,12 @@ async fn read_only_is_an_outage_on_both_engines() -> Result<()> {
 /// wrong password on both engines, and trying it cannot lock the shared sync account.
 #[tokio::test]
 async fn a_rejected_password_is_an_outage_on_both_engines() -> Result<()> {
-    let dsn = with_account(
-        &common::sync_dsn(Side::Legacy),
-        "dbsync_no_such_user",
-        "wrong",
-    )?;
-    let error = PgPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(&dsn)
-        .await
-        .err()
-        .context("PostgreSQL accepted a wrong password")?;
+    let error = wrong_password_error::<Postgres>().await?;
     check_eq!(pg_code(&error), Some("28P01".to_string()));
     let error = classified(error, ErrorClass::Unavailable)?;
     ensure!(error.cause().is_some_and(|c| c.contains("28P01")));
 
-    let dsn = with_account(
-        &common::sync_dsn(Side::Revamp),
-        "dbsync_no_such_user",
-        "wrong",
-    )?;
-    let error = MySqlPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(&dsn)
-        .await
-        .err()
-        .context("MariaDB accepted a wrong password")?;
+    let error = wrong_password_error::<MySql>().await?;
     check_eq!(mysql_code(&error), Some((1045, "28000".to_string())));
     let error = classified(error, ErrorClass::Unavailable)?;
     ensure!(error
@@ -290,36 +295,30 @@ async fn a_rejected_password_is_an_outage_on_both_engines() -> Result<()> {
 /// PostgreSQL sends 57P01 admin_shutdown, MariaDB closes the socket.
 #[tokio::test]
 async fn a_killed_session_is_an_outage_on_both_engines() -> Result<()> {
-    let (admin, sync) = (admin_pg().await?, sync_pool_pg().await?);
-    let mut conn = sync.acquire().await?;
-    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut *conn)
-        .await?;
-    sqlx::query("SELECT pg_terminate_backend($1)")
-        .bind(pid)
-        .execute(&admin)
-        .await?;
-    let error = conn
-        .execute("SELECT 1")
-        .await
-        .err()
-        .context("a terminated PostgreSQL session answered")?;
+    let error = killed_session_error::<Postgres>(async |admin, conn| {
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .execute(admin)
+            .await?;
+        Ok(())
+    })
+    .await?;
     check_eq!(pg_code(&error), Some("57P01".to_string()));
     classified(error, ErrorClass::Unavailable)?;
 
-    let (admin, sync) = (admin_mysql().await?, sync_pool_mysql().await?);
-    let mut conn = sync.acquire().await?;
-    let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
-        .fetch_one(&mut *conn)
-        .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("KILL {id}")))
-        .execute(&admin)
-        .await?;
-    let error = conn
-        .execute("SELECT 1")
-        .await
-        .err()
-        .context("a killed MariaDB session answered")?;
+    let error = killed_session_error::<MySql>(async |admin, conn| {
+        let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("KILL {id}")))
+            .execute(admin)
+            .await?;
+        Ok(())
+    })
+    .await?;
     // MariaDB closes the socket: an I/O error, no error number.
     classified(error, ErrorClass::Unavailable)?;
     Ok(())
@@ -328,37 +327,13 @@ async fn a_killed_session_is_an_outage_on_both_engines() -> Result<()> {
 /// A duplicate key is poison (it is first waited on as a row conflict by the consumer, not retried as transient).
 #[tokio::test]
 async fn a_duplicate_key_is_poison_on_both_engines() -> Result<()> {
-    let sync = sync_pool_pg().await?;
-    let id = common::random_event_id().to_string();
-    let mut tx = sync.begin().await?;
-    sqlx::query(LEDGER_INSERT_PG)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    let outcome = sqlx::query(LEDGER_INSERT_PG)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await;
-    tx.rollback().await?;
-    let error = outcome.err().context("PostgreSQL took a duplicate key")?;
+    let error = duplicate_key_error::<Postgres>().await?;
     check_eq!(pg_code(&error), Some("23505".to_string()));
     let error = classified(error, ErrorClass::Poison)?;
     ensure!(error.is_row_conflict());
     check_eq!(error.reason(), DeadLetterReason::ConstraintViolation);
 
-    let sync = sync_pool_mysql().await?;
-    let id = common::random_event_id().to_string();
-    let mut tx = sync.begin().await?;
-    sqlx::query(LEDGER_INSERT_MYSQL)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    let outcome = sqlx::query(LEDGER_INSERT_MYSQL)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await;
-    tx.rollback().await?;
-    let error = outcome.err().context("MariaDB took a duplicate key")?;
+    let error = duplicate_key_error::<MySql>().await?;
     check_eq!(mysql_code(&error).map(|c| c.0), Some(1062));
     let error = classified(error, ErrorClass::Poison)?;
     ensure!(error.is_row_conflict());

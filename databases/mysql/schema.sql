@@ -91,11 +91,17 @@ CREATE TRIGGER revamp_post_likes_stamp_update BEFORE UPDATE ON revamp_post_likes
             UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND);
 
 -- Ledger of applied event ids, written in the same transaction as the row change, so a replay applies nothing.
+-- source_committed_at: when the change committed on the source (UTC), for dbsync:status's end-to-end delay; null in
+-- rows written before the column existed. MariaDB adds it to an older ledger through the executable comment below
+-- (MySQL 8 ignores /*M! */ and lacks ADD COLUMN IF NOT EXISTS: on MySQL, an older ledger needs
+-- `ALTER TABLE dbsync_applied_events ADD COLUMN source_committed_at DATETIME(6) NULL` once).
 CREATE TABLE IF NOT EXISTS dbsync_applied_events (
     event_id    CHAR(36)     NOT NULL PRIMARY KEY,
     applied_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    source_committed_at DATETIME(6) NULL,
     KEY dbsync_applied_events_applied_at_idx (applied_at)
 ) ENGINE=InnoDB;
+/*M! ALTER TABLE dbsync_applied_events ADD COLUMN IF NOT EXISTS source_committed_at DATETIME(6) NULL */;
 
 -- Row locks of the sync service (core/src/write/row_lock.rs): a batch locks the stripes of the rows it writes, in
 -- order, before reading them, so two consumers never decide on one row from stale reads. 4096 fixed rows.

@@ -10,5 +10,7 @@ SELECT format('ALTER ROLE dbsync_sync LOGIN PASSWORD %L', :'sync_password') \gex
 GRANT CONNECT ON DATABASE legacy_db TO dbsync_debezium, dbsync_sync;
 GRANT USAGE ON SCHEMA public TO dbsync_debezium, dbsync_sync;
 GRANT SELECT ON legacy_users, legacy_posts, legacy_likes, dbsync_tombstones TO dbsync_debezium;
+-- The connector's heartbeat action query upserts the heartbeat row.
+GRANT SELECT, INSERT, UPDATE ON dbsync_heartbeat TO dbsync_debezium;
 GRANT SELECT, INSERT, UPDATE, DELETE ON legacy_users, legacy_posts, legacy_likes,
       dbsync_applied_events, dbsync_tombstones TO dbsync_sync;

@@ -120,9 +120,21 @@ END $$;
 -- Ledger of applied event ids, written in the same transaction as the row change, so a replay applies nothing.
 CREATE TABLE IF NOT EXISTS dbsync_applied_events (
     event_id    uuid        PRIMARY KEY,
-    applied_at  timestamptz NOT NULL DEFAULT now()
+    applied_at  timestamptz NOT NULL DEFAULT now(),
+    -- When the change committed on the source (the event's timestamp): dbsync:status shows applied_at minus this
+    -- as the end-to-end delay. Null in rows written before the column existed.
+    source_committed_at timestamptz NULL
 );
+ALTER TABLE dbsync_applied_events ADD COLUMN IF NOT EXISTS source_committed_at timestamptz NULL;
 CREATE INDEX IF NOT EXISTS dbsync_applied_events_applied_at_idx ON dbsync_applied_events (applied_at);
+
+-- Debezium's heartbeat (heartbeat.action.query in debezium/postgres-connector.json) upserts this one row. The write
+-- goes through the publication, so on a quiet database the connector still receives a change, confirms its LSN and
+-- the replication slot releases WAL. Not a synced table: the connector drops its events before they reach a topic.
+CREATE TABLE IF NOT EXISTS dbsync_heartbeat (
+    id       smallint    PRIMARY KEY CHECK (id = 1),
+    beat_at  timestamptz NOT NULL
+);
 
 -- Debezium reads this publication (publication.autocreate.mode=disabled, so its role needs no ownership).
 DO $$
@@ -131,7 +143,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'dbsync_legacy') THEN
         CREATE PUBLICATION dbsync_legacy;
     END IF;
-    FOREACH t IN ARRAY ARRAY['legacy_users', 'legacy_posts', 'legacy_likes', 'dbsync_tombstones'] LOOP
+    FOREACH t IN ARRAY ARRAY['legacy_users', 'legacy_posts', 'legacy_likes', 'dbsync_tombstones', 'dbsync_heartbeat'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = 'dbsync_legacy' AND tablename = t) THEN
             EXECUTE format('ALTER PUBLICATION dbsync_legacy ADD TABLE %I', t);
         END IF;

@@ -1,8 +1,9 @@
 <?php
 
 /**
- * Describes the package to Laravel: merges config/dbsync.php, publishes it (tag dbsync-config) and registers the
- * consume:*, dbsync:replay-dlq and dbsync:supervise commands when running in the console. Nothing else happens here.
+ * Describes the package to Laravel: merges config/dbsync.php, binds the typed Config (read once, a singleton the
+ * commands get injected), publishes the config (tag dbsync-config) and registers the consume:*, dbsync:replay-dlq,
+ * dbsync:supervise and dbsync:status commands when running in the console. Nothing else happens here.
  */
 
 declare(strict_types=1);
@@ -12,7 +13,9 @@ namespace DbSync\Laravel;
 use DbSync\Laravel\Commands\ConsumeLegacyEventsCommand;
 use DbSync\Laravel\Commands\ConsumeRevampEventsCommand;
 use DbSync\Laravel\Commands\ReplayDeadLettersCommand;
+use DbSync\Laravel\Commands\StatusCommand;
 use DbSync\Laravel\Commands\SuperviseCommand;
+use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Support\ServiceProvider;
 
 final class DbSyncServiceProvider extends ServiceProvider
@@ -22,6 +25,10 @@ final class DbSyncServiceProvider extends ServiceProvider
     public function register(): void
     {
         $this->mergeConfigFrom(self::CONFIG, 'dbsync');
+        $this->app->singleton(
+            Config::class,
+            static fn (Application $app): Config => Config::fromArray((array) $app['config']->get('dbsync', []), $app->basePath()),
+        );
     }
 
     public function boot(): void
@@ -35,6 +42,7 @@ final class DbSyncServiceProvider extends ServiceProvider
             ConsumeRevampEventsCommand::class,
             ReplayDeadLettersCommand::class,
             SuperviseCommand::class,
+            StatusCommand::class,
         ]);
     }
 }

@@ -1,7 +1,8 @@
 <?php
 
 /**
- * Config::fromArray: nested defaults, env-style strings, and the array each direction hands to the extension.
+ * Config::fromArray: only what is set is passed on (the core defaults the rest), env-style strings, and the arrays
+ * handed to the extension.
  */
 
 declare(strict_types=1);
@@ -23,59 +24,50 @@ final class ConfigTest extends TestCase
         'mapping_path' => '/srv/dbsync/mapping.toml',
     ];
 
-    public function testEmptyConfigTakesEveryDefault(): void
+    public function testOnlyTheNamesTheBridgeOwnsHaveDefaults(): void
     {
         $config = Config::fromArray([]);
 
         self::assertSame('127.0.0.1:9092', $config->brokers);
         self::assertSame('dbsync', $config->groupPrefix);
-        self::assertSame(['legacy.events', 'revamp.events', 'sync.dlq'], [
-            $config->legacyTopic,
-            $config->revampTopic,
-            $config->dlqTopic,
-        ]);
-        self::assertSame([500, 50, 5, 200], [
-            $config->batchSize,
-            $config->batchLingerMs,
-            $config->maxRetries,
-            $config->retryBackoffMs,
-        ]);
-        self::assertSame([30000, 336, 1000], [
-            $config->parentWaitMs,
-            $config->ledgerRetentionHours,
-            $config->conflictWindowMs,
-        ]);
+        self::assertSame(['legacy.events', 'revamp.events'], [$config->legacyTopic, $config->revampTopic]);
+        // Everything else is the core's to default.
+        self::assertNull($config->dlqTopic);
+        self::assertNull($config->connectUrl);
+        self::assertNull($config->instanceId);
+        self::assertSame([], $config->numbers);
         self::assertNull($config->legacyDsn);
         self::assertNull($config->mappingPath);
     }
 
-    public function testNestedKeysMergeOneByOne(): void
+    public function testUnsetSettingsAreNotPassedSoTheCoreDefaultsApply(): void
     {
-        // A published config that sets one topic keeps the defaults of its siblings (mergeConfigFrom would not).
-        $config = Config::fromArray(['kafka' => ['topics' => ['legacy' => 'pg.changes']], 'consumer' => ['max_retries' => 9]]);
+        $array = Config::fromArray(self::DSNS + ['consumer' => ['batch_size' => null, 'max_retries' => '']])
+            ->forDirection(Direction::LegacyToRevamp);
 
-        self::assertSame('pg.changes', $config->legacyTopic);
-        self::assertSame('revamp.events', $config->revampTopic);
-        self::assertSame('127.0.0.1:9092', $config->brokers);
-        self::assertSame(9, $config->maxRetries);
-        self::assertSame(500, $config->batchSize);
+        foreach (['dlq_topic', 'batch_size', 'batch_linger_ms', 'max_retries', 'retry_backoff_ms', 'parent_wait_ms',
+            'ledger_retention_hours', 'conflict_window_ms', 'instance_id'] as $key) {
+            self::assertArrayNotHasKey($key, $array);
+        }
+        self::assertSame([], (Config::fromArray([]))->forSupervisor());
+        self::assertArrayNotHasKey('dlq_topic', Config::fromArray([])->forReplay());
     }
 
-    public function testUnsetEnvValuesFallBackToDefaults(): void
+    public function testUnsetEnvValuesFallBackToTheBridgeNames(): void
     {
-        $config = Config::fromArray(['kafka' => ['brokers' => null, 'group_prefix' => ''], 'consumer' => ['batch_size' => null]]);
+        $config = Config::fromArray(['kafka' => ['brokers' => null, 'group_prefix' => '']]);
 
         self::assertSame('127.0.0.1:9092', $config->brokers);
         self::assertSame('dbsync', $config->groupPrefix);
-        self::assertSame(500, $config->batchSize);
     }
 
     public function testNumbersFromEnvStringsBecomeIntegers(): void
     {
-        $config = Config::fromArray(['consumer' => ['batch_size' => '250', 'batch_linger_ms' => ' 10 ']]);
+        $array = Config::fromArray(self::DSNS + ['consumer' => ['batch_size' => '250', 'batch_linger_ms' => ' 10 ']])
+            ->forDirection(Direction::LegacyToRevamp);
 
-        self::assertSame(250, $config->batchSize);
-        self::assertSame(10, $config->batchLingerMs);
+        self::assertSame(250, $array['batch_size']);
+        self::assertSame(10, $array['batch_linger_ms']);
     }
 
     public function testWaitRetentionAndConflictWindowComeFromTheirVariables(): void
@@ -86,9 +78,7 @@ final class ConfigTest extends TestCase
             'conflict_window_ms' => '',
         ]]);
 
-        self::assertSame(5000, $config->parentWaitMs);
-        self::assertSame(720, $config->ledgerRetentionHours);
-        self::assertSame(1000, $config->conflictWindowMs, 'an empty variable means the default');
+        self::assertSame(['parent_wait_ms' => 5000, 'ledger_retention_hours' => 720], $config->numbers);
     }
 
     /** @return array<string, array{string, string}> */
@@ -107,7 +97,7 @@ final class ConfigTest extends TestCase
         $this->expectException(InvalidConfig::class);
         $this->expectExceptionMessage($envVar);
 
-        Config::fromArray(['consumer' => [$key => '1.5s']]);
+        Config::fromArray(self::DSNS + ['consumer' => [$key => '1.5s']])->forDirection(Direction::LegacyToRevamp);
     }
 
     public function testANumberThatIsNotWholeSaysWhichVariableToFix(): void
@@ -115,7 +105,18 @@ final class ConfigTest extends TestCase
         $this->expectException(InvalidConfig::class);
         $this->expectExceptionMessage('DBSYNC_BATCH_SIZE');
 
-        Config::fromArray(['consumer' => ['batch_size' => '5OO']]);
+        $config = Config::fromArray(['consumer' => ['batch_size' => '5OO']]);
+
+        $config->forReplay();
+    }
+
+    public function testFromArrayNeverThrowsSoTheSingletonAlwaysResolves(): void
+    {
+        $config = Config::fromArray(['consumer' => ['batch_size' => 'many'], 'kafka' => ['brokers' => ['not', 'a', 'string']]]);
+
+        self::assertSame('127.0.0.1:9092', $config->brokers);
+        $this->expectException(InvalidConfig::class);
+        $config->check();
     }
 
     public function testLegacyToRevampReadsLegacyEventsIntoTheRevampDatabase(): void
@@ -127,17 +128,9 @@ final class ConfigTest extends TestCase
             'brokers' => '127.0.0.1:9092',
             'group_id' => 'acme-legacy-to-revamp',
             'topic' => 'legacy.events',
-            'dlq_topic' => 'sync.dlq',
             'direction' => 'legacy_to_revamp',
             'target_dsn' => 'mysql://sync:pw@127.0.0.1:3306/revamp_db',
             'mapping_path' => '/srv/dbsync/mapping.toml',
-            'batch_size' => 500,
-            'batch_linger_ms' => 50,
-            'max_retries' => 5,
-            'retry_backoff_ms' => 200,
-            'parent_wait_ms' => 30000,
-            'ledger_retention_hours' => 336,
-            'conflict_window_ms' => 1000,
         ], $array);
     }
 
@@ -203,7 +196,20 @@ final class ConfigTest extends TestCase
         $keys = self::leafKeys($file);
 
         self::assertEqualsCanonicalizing(array_keys(Config::ENV), $keys);
-        self::assertEqualsCanonicalizing($keys, self::leafKeys(Config::DEFAULTS));
+        self::assertEmpty(array_diff(array_keys(Config::NAMES), $keys));
+        // No copies of defaults in the published file: every value is a bare env() (null when unset).
+        self::assertDoesNotMatchRegularExpression("/env\\('DBSYNC_[A-Z_]+',/", (string) file_get_contents(__DIR__ . '/../config/dbsync.php'));
+    }
+
+    public function testTheStatusGetsBothDatabasesAndOnlyWhatIsSet(): void
+    {
+        $array = Config::fromArray(self::DSNS + ['consumer' => ['conflict_window_ms' => '250']])->forStatus();
+
+        self::assertSame(['brokers', 'group_prefix', 'legacy_topic', 'revamp_topic', 'legacy_dsn', 'revamp_dsn',
+            'conflict_window_ms'], array_keys($array));
+        self::assertSame(250, $array['conflict_window_ms']);
+        $this->expectException(InvalidConfig::class);
+        Config::fromArray([])->forStatus();
     }
 
     /** @return list<string> */

@@ -1,13 +1,14 @@
 <?php
 
 /**
- * The service provider: merges config, publishes it under dbsync-config and registers the commands in the console.
+ * The service provider: merges config, binds the typed Config once, publishes it under dbsync-config and registers the commands in the console.
  */
 
 declare(strict_types=1);
 
 namespace DbSync\Laravel\Tests;
 
+use DbSync\Laravel\Config;
 use DbSync\Laravel\DbSyncServiceProvider;
 use Illuminate\Config\Repository;
 use Illuminate\Console\Application as Artisan;
@@ -42,6 +43,14 @@ final class DbSyncServiceProviderTest extends TestCase
         self::assertArrayHasKey('topics', $config['kafka']);
         self::assertArrayHasKey('batch_size', $config['consumer']);
         self::assertArrayHasKey('parent_wait_ms', $config['consumer']);
+    }
+
+    public function testTheTypedConfigIsBoundOnce(): void
+    {
+        $config = $this->app->make(Config::class);
+
+        self::assertSame($config, $this->app->make(Config::class));
+        self::assertSame('/app/mapping.toml', $config->mappingPath);
     }
 
     public function testConfigIsPublishedUnderItsTag(): void

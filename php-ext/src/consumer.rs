@@ -1,5 +1,8 @@
 //! `DbSync\Consumer`: a blocking consumer for one direction. Each method converts its arguments, calls
 //! dbsync-core and maps errors; the sync logic is the core's.
+// PHP's parameter names are the Rust ones, and PHP's convention is camelCase (`$maxEvents`), so named
+// arguments match the docs; the attribute must cover the code ext-php-rs generates around the methods.
+#![allow(non_snake_case)]
 
 use crate::{convert, exception, signals};
 use dbsync_core::{Consumer, RunOptions, SyncConfig};
@@ -22,7 +25,7 @@ impl PhpConsumer {
     /// @throws \DbSync\Exception\SyncException when the consumer cannot start
     pub fn __construct(config: &ZendHashTable) -> PhpResult<Self> {
         exception::guard(|| {
-            dbsync_core::logging::init_from_env();
+            crate::logging::init_from_env();
             let json = convert::array_to_json(config)
                 .map_err(|e| exception::unsupported_config_value(&e.key, &e.reason))?;
             let config = SyncConfig::from_json(json).map_err(|e| exception::config(&e))?;
@@ -37,24 +40,27 @@ impl PhpConsumer {
     /// `stop()`; returns the counters (`consumed`, `applied`, `skipped_echo`, ..., `per_entity`).
     ///
     /// @throws \DbSync\Exception\SyncException when consuming fails
+    /// The parameters are camelCase in Rust because ext-php-rs names PHP's parameters after them: named arguments
+    /// (`run(maxEvents: 10)`) use the documented names.
     #[allow(clippy::needless_update)] // `..RunOptions::default()` keeps compiling when the core adds a limit
+    #[allow(non_snake_case)]
     pub fn run(
         &self,
-        max_events: Option<i64>,
-        timeout_seconds: Option<f64>,
-        idle_seconds: Option<f64>,
+        maxEvents: Option<i64>,
+        timeoutSeconds: Option<f64>,
+        idleSeconds: Option<f64>,
     ) -> PhpResult<Zval> {
         exception::guard(|| {
             let options = RunOptions {
-                max_events: max_events.map(non_negative("maxEvents")).transpose()?,
-                timeout: timeout_seconds.map(seconds("timeoutSeconds")).transpose()?,
-                stop_when_idle: idle_seconds.map(seconds("idleSeconds")).transpose()?,
+                max_events: maxEvents.map(non_negative("maxEvents")).transpose()?,
+                timeout: timeoutSeconds.map(seconds("timeoutSeconds")).transpose()?,
+                stop_when_idle: idleSeconds.map(seconds("idleSeconds")).transpose()?,
                 // The core may add limits; PHP leaves them at their defaults until it exposes them.
                 ..RunOptions::default()
             };
             let consumer = Arc::clone(&self.inner);
             let counters = consumer
-                .run(options, &mut signals::tick(&consumer))
+                .run(options, &mut signals::tick(|| consumer.stop()))
                 .map_err(|e| exception::sync(&e))?;
             let counters = serde_json::to_value(&counters)
                 .map_err(|e| exception::sync_message(format!("cannot report counters: {e}")))?;

@@ -32,10 +32,12 @@ pub fn config(error: &ConfigError) -> PhpException {
     PhpException::from_class::<ConfigException>(error.to_string())
 }
 
-/// A core error becomes a `ConfigException` when it is about configuration, else a `SyncException`.
+/// A core error becomes a `ConfigException` when it is about configuration (a setting, or the mapping file: retrying
+/// cannot help), else a `SyncException`.
 pub fn sync(error: &Error) -> PhpException {
     match error {
         Error::Config(inner) => config(inner),
+        Error::Mapping(inner) => PhpException::from_class::<ConfigException>(inner.to_string()),
         other => PhpException::from_class::<SyncException>(other.to_string()),
     }
 }

@@ -2,9 +2,13 @@
 //!
 //! # What PHP sees
 //! - `DbSync\Consumer` ([`consumer`]): `new Consumer(array $config)`, `run(?int $maxEvents, ?float
-//!   $timeoutSeconds, ?float $idleSeconds): array` (the counters), `stop(): void`.
+//!   $timeoutSeconds, ?float $idleSeconds): array` (the counters; named arguments work), `stop(): void`.
+//! - `dbsync.stub.php` (next to this crate's `Cargo.toml`) declares all of it for IDEs and PHPStan; `stubs.sh`
+//!   regenerates it with `cargo php stubs` and `stubs.sh --check` fails when it is stale.
 //! - `DbSync\replayDeadLetters(array $options): array` ([`replay`](mod@replay)): sends dead letters back to their
 //!   topics; returns the summary (`read`, `replayed`, `skipped`, `reasons`, `dry_run`).
+//! - `DbSync\status(array $options): array` ([`status`](mod@status)): the sync's status as `dbsync:status` shows
+//!   it (lag, ledgers, dead letters, connectors, slot, clock skew, verdict and exit code).
 //! - `DbSync\version(): string`: the dbsync-core version.
 //! - `DbSync\Testing\panic(string $message)`: debug builds only; panics, to test the panic boundary.
 //! - `DbSync\Exception\SyncException` and its subclass `DbSync\Exception\ConfigException` ([`exception`]).
@@ -14,16 +18,21 @@
 //! - [`convert`]: PHP values to and from `serde_json::Value`, the core's config and counters format.
 //! - [`replay`](mod@replay): the dead-letter replay function's conversions.
 //! - [`signals`]: the tick that lets PHP's `pcntl` signal handlers run while the core blocks in `run`.
+//! - [`info`]: the `php --ri dbsync` table (version, build, librdkafka features).
 //! - [`exception`]: the exception classes, the core-error mapping and [`exception::guard`], the panic boundary every
 //!   function and method runs its body in.
+//! - [`logging`]: the `tracing` subscriber (text or JSON lines on stderr) installed on first use.
 
 #![cfg_attr(windows, feature(abi_vectorcall))]
 
 mod consumer;
 mod convert;
 mod exception;
+mod info;
+mod logging;
 mod replay;
 mod signals;
+mod status;
 mod supervise;
 
 use ext_php_rs::{prelude::*, types::ZendHashTable, types::Zval};
@@ -46,6 +55,18 @@ pub fn replay_dead_letters(options: &ZendHashTable) -> PhpResult<Zval> {
     exception::guard(|| replay::replay(options))
 }
 
+/// `DbSync\status(array $options): array`: the sync's status as `dbsync:status` shows it (the keys of dbsync-core's
+/// `StatusOptions`: `brokers`, `legacy_dsn`, `revamp_dsn`, `connect_url`, `max_lag`, `dlq_since`, ...). Returns
+/// `health`, `exit_code`, `problems`, `warnings`, `directions`, `dead_letters`, `connectors`, `replication_slot` and
+/// `clock_skew`; an unreachable service is part of the report (`exit_code` 2), not an exception.
+///
+/// @throws \DbSync\Exception\ConfigException when an option is missing or invalid (the message names it)
+#[php_function]
+#[php(name = "DbSync\\status")]
+pub fn status(options: &ZendHashTable) -> PhpResult<Zval> {
+    exception::guard(|| status::status(options))
+}
+
 /// `DbSync\Testing\panic(string $message)`, in debug builds only (the ones `testing/scripts/test-php.sh` loads):
 /// panics with `$message`, so a test can check that the panic boundary turns it into a `SyncException`.
 #[cfg(debug_assertions)]
@@ -61,11 +82,14 @@ pub fn test_panic(message: String) -> PhpResult<()> {
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = module
         .name("dbsync")
+        .version(dbsync_core::VERSION)
+        .info_function(info::module_info)
         .class::<exception::SyncException>()
         .class::<exception::ConfigException>()
         .class::<consumer::PhpConsumer>()
         .class::<supervise::PhpSupervisor>()
         .function(wrap_function!(replay_dead_letters))
+        .function(wrap_function!(status))
         .function(wrap_function!(version));
     #[cfg(debug_assertions)]
     let module = module.function(wrap_function!(test_panic));

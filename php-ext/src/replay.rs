@@ -8,7 +8,7 @@ use ext_php_rs::{exception::PhpResult, types::ZendHashTable, types::Zval};
 /// Validates `$options` (the keys of the core's `ReplayOptions`), replays, and returns the summary (`read`,
 /// `replayed`, `skipped`, `reasons`, `dry_run`).
 pub fn replay(options: &ZendHashTable) -> PhpResult<Zval> {
-    dbsync_core::logging::init_from_env();
+    crate::logging::init_from_env();
     let json = convert::array_to_json(options)
         .map_err(|e| exception::unsupported_config_value(&e.key, &e.reason))?;
     let options = ReplayOptions::from_json(json).map_err(|e| exception::config(&e))?;

@@ -1,9 +1,11 @@
 //! `DbSync\Supervisor`: restarts Kafka Connect's FAILED connectors and tasks with backoff. Each method converts its
 //! arguments, calls dbsync-core's `supervise` module and maps errors; the logic is the core's.
+// PHP's parameter names are the Rust ones, and PHP's convention is camelCase (`$maxEvents`), so named
+// arguments match the docs; the attribute must cover the code ext-php-rs generates around the methods.
+#![allow(non_snake_case)]
 
-use crate::{convert, exception};
+use crate::{convert, exception, signals};
 use dbsync_core::supervise::{SuperviseOptions, Supervisor};
-use ext_php_rs::zend::{ExecutorGlobals, Function};
 use ext_php_rs::{exception::PhpResult, prelude::*, types::ZendHashTable, types::Zval};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +25,7 @@ impl PhpSupervisor {
     /// @throws \DbSync\Exception\ConfigException when an option is invalid (the message names it)
     pub fn __construct(options: &ZendHashTable) -> PhpResult<Self> {
         exception::guard(|| {
-            dbsync_core::logging::init_from_env();
+            crate::logging::init_from_env();
             let json = convert::array_to_json(options)
                 .map_err(|e| exception::unsupported_config_value(&e.key, &e.reason))?;
             let options = SuperviseOptions::from_json(json).map_err(|e| exception::config(&e))?;
@@ -50,15 +52,16 @@ impl PhpSupervisor {
     ///
     /// @throws \ValueError when an interval or timeout is not a usable number of seconds
     /// @throws \DbSync\Exception\ConfigException when the interval is shorter than 0.1 s
-    pub fn run(&self, interval_seconds: f64, timeout_seconds: Option<f64>) -> PhpResult<Zval> {
+    #[allow(non_snake_case)] // PHP's parameter names are the Rust ones: `$intervalSeconds`, `$timeoutSeconds`
+    pub fn run(&self, intervalSeconds: f64, timeoutSeconds: Option<f64>) -> PhpResult<Zval> {
         exception::guard(|| {
-            let interval = seconds("intervalSeconds", interval_seconds)?;
-            let timeout = timeout_seconds
+            let interval = seconds("intervalSeconds", intervalSeconds)?;
+            let timeout = timeoutSeconds
                 .map(|t| seconds("timeoutSeconds", t))
                 .transpose()?;
             let supervisor = Arc::clone(&self.inner);
             let counters = supervisor
-                .run(interval, timeout, &mut tick(&supervisor))
+                .run(interval, timeout, &mut signals::tick(|| supervisor.stop()))
                 .map_err(|e| exception::sync(&e))?;
             to_zval(serde_json::to_value(&counters), "counters")
         })
@@ -75,20 +78,6 @@ impl PhpSupervisor {
     /// What the supervisor did since it was created (the same array `run()` returns).
     pub fn counters(&self) -> PhpResult<Zval> {
         exception::guard(|| to_zval(serde_json::to_value(self.inner.counters()), "counters"))
-    }
-}
-
-/// Dispatches pending PHP signals between checks (see [`crate::signals`]) and stops the supervisor if a handler
-/// threw, so the exception reaches the caller.
-fn tick(supervisor: &Supervisor) -> impl FnMut() + '_ {
-    let dispatch = Function::try_from_function("pcntl_signal_dispatch");
-    move || {
-        if let Some(dispatch) = &dispatch {
-            let _ = dispatch.try_call(vec![]);
-            if ExecutorGlobals::has_exception() {
-                supervisor.stop();
-            }
-        }
     }
 }
 

@@ -9,7 +9,7 @@
 #      exactly those offsets, so it reads only what comes next;
 #   2. insert N fresh legacy users in one statement (generate_series, unique usernames);
 #   3. wait until Debezium has published all N (counted on the topic with kcat);
-#   4. run `artisan consume:legacy-events --once` under /usr/bin/time, while a poller counts the config's rows in
+#   4. run `artisan consume:legacy-events --stop-when-empty` under /usr/bin/time, while a poller counts the config's rows in
 #      revamp_users every ~50 ms (the visibility samples the throughput and lag figures come from). Dead letters go
 #      to a private topic; if other writers keep the topic busy, the consumer is stopped cleanly (SIGTERM) 5 s after
 #      the last of the N rows is visible.
@@ -39,7 +39,7 @@ done
 
 BASELINE_BATCH=1
 CANDIDATE_BATCH=500
-ONCE_IDLE=2.0 # ConsumeCommand::ONCE_IDLE_SECONDS: --once returns after this long without a message
+ONCE_IDLE=2.0 # ConsumeCommand::EMPTY_IDLE_SECONDS: --stop-when-empty returns after this long without a message
 TOPIC=$DBSYNC_LEGACY_TOPIC
 TAG="bench$(date +%s)$RANDOM"
 DLQ="$TAG.dlq" # the bench consumers' own dead-letter topic (auto-created), so the shared sync.dlq stays clean
@@ -168,10 +168,10 @@ run_config() { # NAME BATCH_SIZE
     POLLER=$!
     local start=$EPOCHREALTIME
     DBSYNC_GROUP_PREFIX=$group_prefix DBSYNC_BATCH_SIZE=$batch DBSYNC_DLQ_TOPIC=$DLQ DBSYNC_PHP_EXTENSION=$EXT \
-        /usr/bin/time -v -o "$dir/time.txt" "$root/testing/scripts/artisan.sh" consume:legacy-events --once \
+        /usr/bin/time -v -o "$dir/time.txt" "$root/testing/scripts/artisan.sh" consume:legacy-events --stop-when-empty \
         >"$dir/consume.log" 2>&1 &
     local timed=$! all_at="" stopped=0 php
-    # While other writers keep the topic busy, --once never sees 2 s of quiet: 5 s after the last of the N rows is
+    # While other writers keep the topic busy, --stop-when-empty never sees 2 s of quiet: 5 s after the last of the N rows is
     # visible, the consumer is stopped cleanly (SIGTERM: it finishes its batch and prints its summary).
     while kill -0 "$timed" 2>/dev/null; do
         if [ -z "$all_at" ] && [ "$(tail -n 1 "$dir/visible.txt" | cut -d' ' -f2)" = "$N" ]; then
@@ -209,7 +209,7 @@ run_config() { # NAME BATCH_SIZE
             for (i = 1; i <= m && c[i] < 1; i++) ;
             first = t[i]; first_count = c[i]; last = at(n)
             printf "eps_visible=%.1f\n", (n - first_count) / (last - first)
-            # Only meaningful when the consumer read nothing but the N events and ended by itself (--once).
+            # Only meaningful when the consumer read nothing but the N events and ended by itself (--stop-when-empty).
             if (consumed == n && !stopped) printf "eps_summary=%.1f\n", applied / (elapsed - idle)
             else print "eps_summary=n/a"
             printf "foreign=%d\n", consumed - n
@@ -231,7 +231,7 @@ run_config candidate "$CANDIDATE_BATCH"
 # ---- the table ---------------------------------------------------------------------------------------------------
 cores=$(nproc)
 echo
-echo "bench-consume: N=$N legacy users -> revamp, consume:legacy-events --once, $BUILD build, $(date -u '+%Y-%m-%d %H:%M UTC'), $cores cores"
+echo "bench-consume: N=$N legacy users -> revamp, consume:legacy-events --stop-when-empty, $BUILD build, $(date -u '+%Y-%m-%d %H:%M UTC'), $cores cores"
 printf '%-46s %16s %16s %12s\n' "metric" "baseline" "candidate" "cand/base"
 printf '%-46s %16s %16s %12s\n' "" "batch $BASELINE_BATCH" "batch $CANDIDATE_BATCH" ""
 row() { # LABEL KEY

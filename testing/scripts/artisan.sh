@@ -2,7 +2,7 @@
 # Runs `php artisan ...` in the thin Laravel app. PHP loads the dbsync extension as installed by `make ext`; with
 # DBSYNC_PHP_EXTENSION=/abs/path/libdbsync.so it loads that build instead (tests use the debug build), scanning
 # PHP's conf.d without a system-wide dbsync.ini so the two cannot clash.
-#   usage: testing/scripts/artisan.sh consume:legacy-events --once
+#   usage: testing/scripts/artisan.sh consume:legacy-events --stop-when-empty
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 app="$root/testing/laravel-app"

@@ -17,6 +17,14 @@ ready_line() { case $1 in supervise) echo 'supervisor ready' ;; *) echo 'consume
 summary_prefix() { case $1 in supervise) echo 'dbsync:supervise: checks=' ;; *) echo "consume:$1: consumed=" ;; esac; }
 # extra_args COMMAND: options the background run gets.
 extra_args() { case $1 in dbsync:supervise) echo "--interval=${DBSYNC_SUPERVISE_INTERVAL:-5}" ;; esac; }
+# metrics_addr COMMAND: each consumer's Prometheus endpoint (README "Operating dbsync: Metrics"); set
+# DBSYNC_LEGACY_METRICS_ADDR / DBSYNC_REVAMP_METRICS_ADDR to move one, or to '' for none.
+metrics_addr() {
+    case $1 in
+    consume:legacy-events) echo "${DBSYNC_LEGACY_METRICS_ADDR-127.0.0.1:9464}" ;;
+    consume:revamp-events) echo "${DBSYNC_REVAMP_METRICS_ADDR-127.0.0.1:9465}" ;;
+    esac
+}
 
 start() {
     mkdir -p "$PIDS" "$LOGS"
@@ -32,7 +40,8 @@ start() {
             continue
         fi
         # shellcheck disable=SC2046 # extra_args prints whole words
-        setsid "$REPO_ROOT/testing/scripts/artisan.sh" "$command" $(extra_args "$command") >>"$LOGS/$name.log" 2>&1 </dev/null &
+        DBSYNC_METRICS_ADDR=$(metrics_addr "$command") \
+            setsid "$REPO_ROOT/testing/scripts/artisan.sh" "$command" $(extra_args "$command") >>"$LOGS/$name.log" 2>&1 </dev/null &
         echo $! >"$PIDS/$name.pid"
         log "consumer $command: started (pid $!, log $LOGS/$name.log)"
     done

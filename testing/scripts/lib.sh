@@ -32,6 +32,9 @@ my_as_sync() { my "SET @dbsync_origin = 'sync_service'; $1"; }
 # topic_values TOPIC: every message value on TOPIC from offset 0 to its current end, one JSON per line.
 topic_values() { kcat -b "$DBSYNC_BROKERS" -C -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null; }
 
+# dlq_offsets: every message on sync.dlq as partition:offset, sorted (compare two with `comm`).
+dlq_offsets() { kcat -b "$DBSYNC_BROKERS" -C -t "$DBSYNC_DLQ_TOPIC" -o beginning -e -q -f '%p:%o\n' 2>/dev/null | sort; }
+
 # count_events TOPIC JQ_FILTER: how many Debezium values on TOPIC match JQ_FILTER (a jq boolean expression).
 count_events() {
     # Line by line, skipping what is not JSON (the DLQ test puts a malformed message on legacy.events).
@@ -78,6 +81,15 @@ MY_TS() { echo "DATE_FORMAT($1, '%Y-%m-%d %H:%i:%s.%f')"; }
 # The consumers must run for the end-to-end tests (idempotent: reuses running ones).
 ensure_consumers() { "$TEST_ROOT/testing/scripts/consumers.sh" start >/dev/null; }
 
+# build_convergence: builds dbsync-convergence (target/debug/dbsync-convergence); ends the test as failed if it does not
+# build.
+build_convergence() {
+    if ! (cd "$TEST_ROOT" && cargo build -q -p dbsync-convergence); then
+        echo "$TEST_NAME: 0 passed, 1 failed (build)"
+        exit 1
+    fi
+}
+
 # snapshot_tables: every synced row on both sides, as text (for before/after comparisons).
 snapshot_tables() {
     local t
@@ -98,6 +110,29 @@ caught_up() {
         poll_until 30 bash -c "[ \"\$(psql -X -tA -h 127.0.0.1 -p $DBSYNC_PG_PORT -U postgres $DBSYNC_PG_DATABASE -c 'SELECT COUNT(*) FROM legacy_users WHERE id = $r')\" = 1 ]"
 }
 
+# user_post_like SIDE NAME [RUN]: on SIDE (legacy|revamp) inserts user NAME_l_/NAME_r_$RUN_TAG, a post of it and its
+# like of the post, then updates each once; sets USER_ID, POST_ID and LIKE_ID. RUN runs the SQL: by default pg or my
+# (the application); pg_as_sync or my_as_sync write as the sync service.
+user_post_like() {
+    if [ "$1" = legacy ]; then
+        local run=${3:-pg}
+        USER_ID=$($run "INSERT INTO legacy_users (username, email, full_name) VALUES ('${2}_l_$RUN_TAG', 'a@x', 'App User') RETURNING id")
+        POST_ID=$($run "INSERT INTO legacy_posts (author_id, title) VALUES ($USER_ID, 'post $RUN_TAG') RETURNING id")
+        LIKE_ID=$($run "INSERT INTO legacy_likes (user_id, post_id) VALUES ($USER_ID, $POST_ID) RETURNING id")
+        $run "UPDATE legacy_users SET email = 'a2@x' WHERE id = $USER_ID"
+        $run "UPDATE legacy_posts SET state = 'published' WHERE id = $POST_ID"
+        $run "UPDATE legacy_likes SET created_at = created_at WHERE id = $LIKE_ID"
+    else
+        local run=${3:-my}
+        USER_ID=$($run "INSERT INTO revamp_users (user_name, email_address, first_name, last_name) VALUES ('${2}_r_$RUN_TAG', 'a@x', 'App', 'User'); SELECT LAST_INSERT_ID()")
+        POST_ID=$($run "INSERT INTO revamp_posts (user_id, headline, content) VALUES ($USER_ID, 'post $RUN_TAG', ''); SELECT LAST_INSERT_ID()")
+        LIKE_ID=$($run "INSERT INTO revamp_post_likes (user_id, post_id) VALUES ($USER_ID, $POST_ID); SELECT LAST_INSERT_ID()")
+        $run "UPDATE revamp_users SET email_address = 'a2@x' WHERE id = $USER_ID"
+        $run "UPDATE revamp_posts SET status = 'LIVE' WHERE id = $POST_ID"
+        $run "UPDATE revamp_post_likes SET liked_at = liked_at WHERE id = $LIKE_ID"
+    fi
+}
+
 # counter NAME SUMMARY_LINE: one counter of an artisan summary line (`consumed=3 applied=2 ...`).
 counter() { sed -n "s/.*[ :]$1=\([0-9]*\).*/\1/p" <<<"$2" | head -n 1; }
 
@@ -112,4 +147,14 @@ group_lag() {
 # consumers_idle: both consumer groups have committed everything on their topic.
 consumers_idle() {
     [ "$(group_lag "$DBSYNC_GROUP_PREFIX-legacy-to-revamp")" = 0 ] && [ "$(group_lag "$DBSYNC_GROUP_PREFIX-revamp-to-legacy")" = 0 ]
+}
+
+# remove_connector NAME: stops a throwaway connector a test registered, deletes its offsets and then itself, so a
+# later run with the same name starts clean. Never fails (cleanup traps call it).
+remove_connector() {
+    local url=$DBSYNC_CONNECT_URL
+    curl -s -o /dev/null -X PUT "$url/connectors/$1/stop" || true
+    poll_until 20 bash -c "curl -sf $url/connectors/$1/status | jq -e '.connector.state == \"STOPPED\"'" || true
+    curl -s -o /dev/null -X DELETE "$url/connectors/$1/offsets" || true
+    curl -s -o /dev/null -X DELETE "$url/connectors/$1" || true
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test, in order, against the real stack that `make up` started:
 #   1. stack lifecycle (wipe, cold up, warm up), stack behaviour (CDC events, stamping, echo filter), the MariaDB
-#      row clock, tombstone keys, restart of FAILED connector tasks, PostgreSQL from a clone under /root;
+#      row clock, tombstone keys, restart of FAILED connector tasks, Connect's logs and the connectors' heartbeats,
+#      PostgreSQL from a clone under /root;
 #   2. Rust: formatting, clippy, unit and integration tests (cargo test: real PostgreSQL, MariaDB, Kafka);
 #   3. PHP: PHPUnit, including the `integration` group (real consumer through artisan);
 #   4. end to end through `php artisan consume:*` running in the background.
@@ -38,6 +39,7 @@ suite "stack" $scripts/test-stack.sh
 suite "row clock" $scripts/test-row-clock.sh
 suite "tombstone keys" $scripts/test-tombstone-keys.sh
 suite "connector restart" $scripts/test-connector-restart.sh
+suite "connect logs and heartbeats" $scripts/test-connect.sh
 suite "clone anywhere" $scripts/test-clone-anywhere.sh
 suite "docker-compose cross-check" /usr/bin/python3 $scripts/test-compose.py
 suite "cargo fmt" cargo fmt --all -- --check
@@ -46,7 +48,7 @@ suite "cargo test" cargo test --workspace --quiet
 suite "phpunit" $scripts/test-php.sh --group default,integration
 # The consumers run in the background for the end-to-end suites and stop (committing) afterwards.
 suite "consumers start" $scripts/consumers.sh restart
-for name in backfill legacy-to-revamp revamp-to-legacy loop-prevention conflicts schema-evolution idempotency dlq db-failures convergence scale-out outage; do
+for name in backfill legacy-to-revamp revamp-to-legacy loop-prevention conflicts schema-evolution idempotency dlq db-failures convergence scale-out status metrics outage; do
     suite "$name" $scripts/test-$name.sh
 done
 suite "consumers stop" $scripts/consumers.sh stop

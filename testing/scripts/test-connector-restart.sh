@@ -16,10 +16,7 @@ name="dbsync-restart-test-$RUN_TAG"
 tmp=$(mktemp -d)
 flag="$tmp/fail-now"
 cleanup() {
-    curl -s -o /dev/null -X PUT "$url/connectors/$name/stop" || true
-    poll_until 20 bash -c "curl -sf $url/connectors/$name/status | jq -e '.connector.state == \"STOPPED\"'" || true
-    curl -s -o /dev/null -X DELETE "$url/connectors/$name/offsets" || true
-    curl -s -o /dev/null -X DELETE "$url/connectors/$name" || true
+    remove_connector "$name"
     rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -9,9 +9,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_consumers
 cd "$TEST_ROOT"
-if ! cargo build -q -p dbsync-convergence; then
-    echo "test-convergence: 0 passed, 1 failed (build)"
-    exit 1
-fi
+build_convergence
 exec "$TEST_ROOT/target/debug/dbsync-convergence" --seed "${DBSYNC_CONVERGENCE_SEED:-42}" \
     --operations "${DBSYNC_CONVERGENCE_N:-2000}" "$@"

@@ -18,8 +18,6 @@ QUIET_SECONDS=15    # how long an outage is watched: longer than the transient r
 RECOVER_SECONDS=60  # outage probes back off to at most 5 s
 ROWS=5
 
-# dlq_offsets: every message on sync.dlq as partition:offset, sorted.
-dlq_offsets() { kcat -b "$DBSYNC_BROKERS" -C -t "$DBSYNC_DLQ_TOPIC" -o beginning -e -q -f '%p:%o\n' 2>/dev/null | sort; }
 # expect_no_new_dead_letters DESCRIPTION BEFORE: sync.dlq holds nothing that was not in BEFORE (a dlq_offsets list);
 # names the new dead letters' reasons otherwise.
 expect_no_new_dead_letters() {
@@ -60,6 +58,26 @@ stays() {
     pass "$what (watched ${seconds}s)"
 }
 count_is() { [ "$($1 "$2")" = "$3" ]; } # SIDE SQL EXPECTED
+
+# An outage case: outage_begins CONSUMER before the database is broken, outage_holds while it is, outage_ended once it
+# is repaired and the rows crossed. They share dlq_before and mark (the log line of consume:CONSUMER it began at).
+outage_begins() {
+    dlq_before=$(dlq_offsets)
+    mark=$(log_mark "$1")
+}
+# outage_holds CONSUMER SIDE CROSSED WHILE: consume:CONSUMER logs the outage at error, the SQL CROSSED on SIDE counts
+# no crossed insert for QUIET_SECONDS (WHILE says why), and nothing is dead-lettered.
+outage_holds() {
+    expect_log "$1" "$mark" "ERROR.*target database unavailable; every partition waits" \
+        "consume:$1 logs the outage at error" 30
+    stays $QUIET_SECONDS "no insert crosses while $4" count_is "$2" "$3" 0
+    expect_no_new_dead_letters "nothing went to sync.dlq during the outage" "$dlq_before"
+}
+# outage_ended CONSUMER: consume:CONSUMER logs the recovery, and nothing was dead-lettered.
+outage_ended() {
+    expect_log "$1" "$mark" "target database available again" "consume:$1 logs the recovery" 10
+    expect_no_new_dead_letters "nothing went to sync.dlq" "$dlq_before"
+}
 
 # ---- restoring what the cases break (on exit, also after a failure) ----
 hold_pid=""
@@ -112,8 +130,7 @@ expect_query my "the legacy edit reaches revamp after the hold ends" "Edited	Whi
 expect_no_new_dead_letters "nothing went to sync.dlq" "$dlq_before"
 
 echo "== the sync account's MariaDB password is revoked mid-stream =="
-dlq_before=$(dlq_offsets)
-mark=$(log_mark legacy-events)
+outage_begins legacy-events
 password_changed=1
 my "ALTER USER '$DBSYNC_SYNC_USER'@'%' IDENTIFIED BY 'revoked_$RUN_TAG'"
 killed=0
@@ -125,18 +142,13 @@ for i in $(seq 1 $ROWS); do
     pg "INSERT INTO legacy_users (username, email) VALUES ('dbf_pw_${RUN_TAG}_$i', 'pw$i@$RUN_TAG.test')" >/dev/null
 done
 crossed_pw="SELECT COUNT(*) FROM revamp_users WHERE user_name LIKE 'dbf\\_pw\\_${RUN_TAG}\\_%'"
-expect_log legacy-events "$mark" "ERROR.*target database unavailable; every partition waits" \
-    "consume:legacy-events logs the outage at error" 30
-stays $QUIET_SECONDS "no insert crosses while the password is wrong" count_is my "$crossed_pw" 0
-expect_no_new_dead_letters "nothing went to sync.dlq during the outage" "$dlq_before"
+outage_holds legacy-events my "$crossed_pw" "the password is wrong"
 restore_mariadb_password
 expect_query my "all $ROWS inserts cross once the password is restored" "$ROWS" "$crossed_pw" $RECOVER_SECONDS
-expect_log legacy-events "$mark" "target database available again" "consume:legacy-events logs the recovery" 10
-expect_no_new_dead_letters "nothing went to sync.dlq" "$dlq_before"
+outage_ended legacy-events
 
 echo "== PostgreSQL turns read-only for the sync role =="
-dlq_before=$(dlq_offsets)
-mark=$(log_mark revamp-events)
+outage_begins revamp-events
 read_only_set=1
 pg "ALTER ROLE $DBSYNC_SYNC_USER SET default_transaction_read_only = on"
 echo "  default_transaction_read_only set; $(terminate_sync_backends) session(s) of $DBSYNC_SYNC_USER terminated"
@@ -144,10 +156,7 @@ for i in $(seq 1 $ROWS); do
     my "INSERT INTO revamp_users (user_name, email_address) VALUES ('dbf_ro_${RUN_TAG}_$i', 'ro$i@$RUN_TAG.test')"
 done
 crossed_ro="SELECT COUNT(*) FROM legacy_users WHERE username LIKE 'dbf\\_ro\\_${RUN_TAG}\\_%'"
-expect_log revamp-events "$mark" "ERROR.*target database unavailable; every partition waits" \
-    "consume:revamp-events logs the outage at error" 30
-stays $QUIET_SECONDS "no insert crosses while PostgreSQL is read-only" count_is pg "$crossed_ro" 0
-expect_no_new_dead_letters "nothing went to sync.dlq during the outage" "$dlq_before"
+outage_holds revamp-events pg "$crossed_ro" "PostgreSQL is read-only"
 reset_read_only
 reset_at=$(pg "SELECT now()")
 expect_query pg "all $ROWS inserts cross once the setting is reset" "$ROWS" "$crossed_ro" $RECOVER_SECONDS
@@ -157,7 +166,6 @@ if [ "$(pg "$crossed_ro")" != "$ROWS" ]; then
     log_since revamp-events "$mark" | tail -n 3 | cut -c1-400 | sed 's/^/        /'
     read_only_set=1 # let cleanup end the read-only sessions, so the stack works again
 fi
-expect_log revamp-events "$mark" "target database available again" "consume:revamp-events logs the recovery" 10
-expect_no_new_dead_letters "nothing went to sync.dlq" "$dlq_before"
+outage_ended revamp-events
 
 summary

@@ -10,7 +10,7 @@ before=$(snapshot_tables | md5sum)
 # Own group (so offset 0) and own dead-letter topic (poison from earlier tests is dead-lettered again, elsewhere).
 export DBSYNC_GROUP_PREFIX="replay-$RUN_TAG" DBSYNC_DLQ_TOPIC="replay-dlq-$RUN_TAG" DBSYNC_PARENT_WAIT_MS=300
 for command in consume:legacy-events consume:revamp-events; do
-    out=$("$TEST_ROOT/testing/scripts/artisan.sh" "$command" --once 2>&1 | tail -n 1) || true
+    out=$("$TEST_ROOT/testing/scripts/artisan.sh" "$command" --stop-when-empty 2>&1 | tail -n 1) || true
     echo "  $out"
     check_eq "$command replay applies nothing" 0 "$(counter applied "$out")"
     duplicates=$(counter duplicates "$out")

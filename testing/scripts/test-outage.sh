@@ -77,28 +77,22 @@ all_running() { connector_running dbsync-legacy && connector_running dbsync-reva
 # One write of the writer for SIDE (legacy|revamp) at step I: mostly inserts, some updates of its own rows and of
 # the other side's rows (which may not have arrived: then it changes nothing), some deletes.
 write_one() {
-    local side=$1 i=$2 me other
-    if [ "$side" = legacy ]; then me="${tag}_l" other="${tag}_r"; else me="${tag}_r" other="${tag}_l"; fi
+    local side=$1 i=$2 sql users name email inactive own foreign me other
     if [ "$side" = legacy ]; then
-        if ((i % 7 == 0)); then
-            pg_try "DELETE FROM legacy_users WHERE username = '$me$((i - 5))'"
-        elif ((i % 5 == 0)); then
-            pg_try "UPDATE legacy_users SET email = 'l$i@outage.test' WHERE username = '$me$((i - 3))'"
-        elif ((i % 4 == 0)); then
-            pg_try "UPDATE legacy_users SET status = 'inactive', email = 'x$i@outage.test' WHERE username = '$other$((i - 8))'"
-        else
-            pg_try "INSERT INTO legacy_users (username, email) VALUES ('$me$i', 'l$i@outage.test')"
-        fi
+        sql=pg_try users=legacy_users name=username email=email inactive="status = 'inactive'" own=l foreign=x
+        me="${tag}_l" other="${tag}_r"
     else
-        if ((i % 7 == 0)); then
-            my_try "DELETE FROM revamp_users WHERE user_name = '$me$((i - 5))'"
-        elif ((i % 5 == 0)); then
-            my_try "UPDATE revamp_users SET email_address = 'r$i@outage.test' WHERE user_name = '$me$((i - 3))'"
-        elif ((i % 4 == 0)); then
-            my_try "UPDATE revamp_users SET status = 2, email_address = 'y$i@outage.test' WHERE user_name = '$other$((i - 8))'"
-        else
-            my_try "INSERT INTO revamp_users (user_name, email_address) VALUES ('$me$i', 'r$i@outage.test')"
-        fi
+        sql=my_try users=revamp_users name=user_name email=email_address inactive="status = 2" own=r foreign=y
+        me="${tag}_r" other="${tag}_l"
+    fi
+    if ((i % 7 == 0)); then
+        $sql "DELETE FROM $users WHERE $name = '$me$((i - 5))'"
+    elif ((i % 5 == 0)); then
+        $sql "UPDATE $users SET $email = '$own$i@outage.test' WHERE $name = '$me$((i - 3))'"
+    elif ((i % 4 == 0)); then
+        $sql "UPDATE $users SET $inactive, $email = '$foreign$i@outage.test' WHERE $name = '$other$((i - 8))'"
+    else
+        $sql "INSERT INTO $users ($name, $email) VALUES ('$me$i', '$own$i@outage.test')"
     fi
 }
 
@@ -153,9 +147,6 @@ rows_equal() {
     legacy_rows >"$tmp/legacy.rows" && revamp_rows >"$tmp/revamp.rows" && [ -s "$tmp/legacy.rows" ] &&
         cmp -s "$tmp/legacy.rows" "$tmp/revamp.rows"
 }
-
-# Dead letters as "<partition>:<offset>", one per line.
-dlq_positions() { kcat -b "$DBSYNC_BROKERS" -C -t "$DBSYNC_DLQ_TOPIC" -o beginning -e -q -f '%p:%o\n' 2>/dev/null | sort; }
 
 # outage NAME STOP START: stops a database for $OUTAGE seconds (the outage itself: a wait, not a synchronization),
 # then starts it again.
@@ -244,7 +235,7 @@ echo "== before: connectors running, supervisor running, writers started =="
 if poll_until 60 all_running; then pass "both connectors RUNNING before the test"; else
     fail "connectors not RUNNING before the test: legacy '$(connector_states dbsync-legacy)', revamp '$(connector_states dbsync-revamp)'"; fi
 if pid_alive "$RUN/consumers/supervise.pid"; then pass "dbsync:supervise runs (consumers.sh)"; else fail "dbsync:supervise is not running"; fi
-dlq_positions >"$tmp/dlq.before"
+dlq_offsets >"$tmp/dlq.before"
 
 supervisor_check
 if [ "${DBSYNC_OUTAGE_SKIP_DATABASES:-0}" = 1 ]; then
@@ -284,7 +275,7 @@ for name in "${CONNECTORS[@]}"; do
     seen=$(awk -v n="$name" '$2 == n { $1 = ""; $2 = ""; sub(/^ +/, ""); print }' "$tmp/states" | sort | uniq -c |
         awk '{ c = $1; $1 = ""; printf "%s%s x%d", sep, substr($0, 2), c; sep = ", " }')
     echo "  $name states seen: $seen"
-    restarts=$(tail -n +"$supervise_from" "$SUPERVISE_LOG" | grep -c "restarting it connector=$name " || true)
+    restarts=$(supervisor_restarts "$name")
     if grep -q "^[0-9]* $name .*FAILED" "$tmp/states"; then
         if [ "$restarts" -gt 0 ]; then pass "$name went FAILED and the supervisor's log names its restart ($restarts)"; else
             fail "$name went FAILED but the supervisor's log names no restart of it"; fi
@@ -306,7 +297,7 @@ if [ "${DBSYNC_OUTAGE_CONVERGENCE_N:-300}" -gt 0 ]; then
     fi
 fi
 
-dlq_positions >"$tmp/dlq.after"
+dlq_offsets >"$tmp/dlq.after"
 new_letters=$(comm -13 "$tmp/dlq.before" "$tmp/dlq.after" | wc -l | tr -d ' ')
 check_eq "nothing dead-lettered during the test" 0 "$new_letters"
 if [ "$new_letters" != 0 ]; then

@@ -9,10 +9,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_consumers
 cd "$TEST_ROOT"
-if ! cargo build -q -p dbsync-convergence; then
-    echo "$TEST_NAME: 0 passed, 1 failed (build)"
-    exit 1
-fi
+build_convergence
 
 PIDS="$RUN/consumers"
 DIRECTIONS=(legacy-events revamp-events)

@@ -34,12 +34,8 @@ fence() {
 }
 
 echo "== legacy side: application writes =="
-u=$(pg "INSERT INTO legacy_users (username, email, full_name) VALUES ('app_l_$RUN_TAG', 'a@x', 'App User') RETURNING id")
-p=$(pg "INSERT INTO legacy_posts (author_id, title) VALUES ($u, 'post $RUN_TAG') RETURNING id")
-k=$(pg "INSERT INTO legacy_likes (user_id, post_id) VALUES ($u, $p) RETURNING id")
-pg "UPDATE legacy_users SET email = 'a2@x' WHERE id = $u"
-pg "UPDATE legacy_posts SET state = 'published' WHERE id = $p"
-pg "UPDATE legacy_likes SET created_at = created_at WHERE id = $k"
+user_post_like legacy app
+u=$USER_ID p=$POST_ID k=$LIKE_ID
 for spec in "legacy_users $u" "legacy_posts $p" "legacy_likes $k"; do
     set -- $spec
     expect_one_event "$L" "$1" "$2" c legacy "$1 insert"
@@ -47,12 +43,8 @@ for spec in "legacy_users $u" "legacy_posts $p" "legacy_likes $k"; do
 done
 
 echo "== revamp side: application writes =="
-ru=$(my "INSERT INTO revamp_users (user_name, email_address, first_name, last_name) VALUES ('app_r_$RUN_TAG', 'a@x', 'App', 'User'); SELECT LAST_INSERT_ID()")
-rp=$(my "INSERT INTO revamp_posts (user_id, headline, content) VALUES ($ru, 'post $RUN_TAG', ''); SELECT LAST_INSERT_ID()")
-rk=$(my "INSERT INTO revamp_post_likes (user_id, post_id) VALUES ($ru, $rp); SELECT LAST_INSERT_ID()")
-my "UPDATE revamp_users SET email_address = 'a2@x' WHERE id = $ru"
-my "UPDATE revamp_posts SET status = 'LIVE' WHERE id = $rp"
-my "UPDATE revamp_post_likes SET liked_at = liked_at WHERE id = $rk"
+user_post_like revamp app
+ru=$USER_ID rp=$POST_ID rk=$LIKE_ID
 for spec in "revamp_users $ru" "revamp_posts $rp" "revamp_post_likes $rk"; do
     set -- $spec
     expect_one_event "$R" "$1" "$2" c revamp "$1 insert"
@@ -60,18 +52,10 @@ for spec in "revamp_users $ru" "revamp_posts $rp" "revamp_post_likes $rk"; do
 done
 
 echo "== writes marked as the sync service =="
-su=$(pg_as_sync "INSERT INTO legacy_users (username, email) VALUES ('sync_l_$RUN_TAG', 's@x') RETURNING id")
-sp=$(pg_as_sync "INSERT INTO legacy_posts (author_id, title) VALUES ($su, 'sync post') RETURNING id")
-sk=$(pg_as_sync "INSERT INTO legacy_likes (user_id, post_id) VALUES ($su, $sp) RETURNING id")
-pg_as_sync "UPDATE legacy_users SET email = 's2@x' WHERE id = $su"
-pg_as_sync "UPDATE legacy_posts SET title = 'sync post 2' WHERE id = $sp"
-pg_as_sync "UPDATE legacy_likes SET created_at = created_at WHERE id = $sk"
-rsu=$(my_as_sync "INSERT INTO revamp_users (user_name, email_address) VALUES ('sync_r_$RUN_TAG', 's@x'); SELECT LAST_INSERT_ID()")
-rsp=$(my_as_sync "INSERT INTO revamp_posts (user_id, headline, content) VALUES ($rsu, 'sync post', ''); SELECT LAST_INSERT_ID()")
-rsk=$(my_as_sync "INSERT INTO revamp_post_likes (user_id, post_id) VALUES ($rsu, $rsp); SELECT LAST_INSERT_ID()")
-my_as_sync "UPDATE revamp_users SET email_address = 's2@x' WHERE id = $rsu"
-my_as_sync "UPDATE revamp_posts SET headline = 'sync post 2' WHERE id = $rsp"
-my_as_sync "UPDATE revamp_post_likes SET liked_at = liked_at WHERE id = $rsk"
+user_post_like legacy sync pg_as_sync
+su=$USER_ID sp=$POST_ID sk=$LIKE_ID
+user_post_like revamp sync my_as_sync
+rsu=$USER_ID rsp=$POST_ID rsk=$LIKE_ID
 check_eq "legacy rows written by the sync service carry source=sync_service" "sync_service sync_service sync_service" \
     "$(pg "SELECT string_agg(source, ' ') FROM (SELECT source FROM legacy_users WHERE id = $su UNION ALL SELECT source FROM legacy_posts WHERE id = $sp UNION ALL SELECT source FROM legacy_likes WHERE id = $sk) s")"
 check_eq "revamp rows written by the sync service carry source=sync_service" "sync_service sync_service sync_service" \

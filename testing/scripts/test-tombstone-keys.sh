@@ -28,32 +28,22 @@ same_key_and_partition() {
     check_eq "$2: tombstone partition equals the row's partition ($up_key)" "$up_partition" "$ts_partition"
 }
 
-echo "== legacy side =="
-u=$(pg "INSERT INTO legacy_users (username, email) VALUES ('tomb_l_$RUN_TAG', 't@x') RETURNING id")
-p=$(pg "INSERT INTO legacy_posts (author_id, title) VALUES ($u, 'tomb $RUN_TAG') RETURNING id")
-k=$(pg "INSERT INTO legacy_likes (user_id, post_id) VALUES ($u, $p) RETURNING id")
-pg "UPDATE legacy_users SET email = 't2@x' WHERE id = $u"
-pg "UPDATE legacy_posts SET title = 'tomb 2' WHERE id = $p"
-pg "UPDATE legacy_likes SET created_at = created_at WHERE id = $k"
-pg "DELETE FROM legacy_likes WHERE id = $k"
-pg "DELETE FROM legacy_posts WHERE id = $p"
-pg "DELETE FROM legacy_users WHERE id = $u"
-same_key_and_partition "$DBSYNC_LEGACY_TOPIC" legacy_users "$u"
-same_key_and_partition "$DBSYNC_LEGACY_TOPIC" legacy_posts "$p"
-same_key_and_partition "$DBSYNC_LEGACY_TOPIC" legacy_likes "$k"
+# tombstones_follow_rows SIDE TOPIC USERS POSTS LIKES: the application writes a user, a post and a like on SIDE and
+# deletes them (like, post, user); each tombstone on TOPIC shares its row's key and partition.
+tombstones_follow_rows() {
+    local sql
+    if [ "$1" = legacy ]; then sql=pg; else sql=my; fi
+    echo "== $1 side =="
+    user_post_like "$1" tomb
+    $sql "DELETE FROM $5 WHERE id = $LIKE_ID"
+    $sql "DELETE FROM $4 WHERE id = $POST_ID"
+    $sql "DELETE FROM $3 WHERE id = $USER_ID"
+    same_key_and_partition "$2" "$3" "$USER_ID"
+    same_key_and_partition "$2" "$4" "$POST_ID"
+    same_key_and_partition "$2" "$5" "$LIKE_ID"
+}
 
-echo "== revamp side =="
-u=$(my "INSERT INTO revamp_users (user_name, email_address) VALUES ('tomb_r_$RUN_TAG', 't@x'); SELECT LAST_INSERT_ID()")
-p=$(my "INSERT INTO revamp_posts (user_id, headline, content) VALUES ($u, 'tomb $RUN_TAG', ''); SELECT LAST_INSERT_ID()")
-k=$(my "INSERT INTO revamp_post_likes (user_id, post_id) VALUES ($u, $p); SELECT LAST_INSERT_ID()")
-my "UPDATE revamp_users SET email_address = 't2@x' WHERE id = $u"
-my "UPDATE revamp_posts SET headline = 'tomb 2' WHERE id = $p"
-my "UPDATE revamp_post_likes SET liked_at = liked_at WHERE id = $k"
-my "DELETE FROM revamp_post_likes WHERE id = $k"
-my "DELETE FROM revamp_posts WHERE id = $p"
-my "DELETE FROM revamp_users WHERE id = $u"
-same_key_and_partition "$DBSYNC_REVAMP_TOPIC" revamp_users "$u"
-same_key_and_partition "$DBSYNC_REVAMP_TOPIC" revamp_posts "$p"
-same_key_and_partition "$DBSYNC_REVAMP_TOPIC" revamp_post_likes "$k"
+tombstones_follow_rows legacy "$DBSYNC_LEGACY_TOPIC" legacy_users legacy_posts legacy_likes
+tombstones_follow_rows revamp "$DBSYNC_REVAMP_TOPIC" revamp_users revamp_posts revamp_post_likes
 
 summary

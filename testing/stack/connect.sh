@@ -5,11 +5,23 @@
 CONNECT_LOG="$LOGS/connect.log"
 CONNECT_PID="$RUN/connect.pid"
 CONNECT_PROPS="$STATE/conf/connect-distributed.properties"
+# What the running worker was started with (jar set, worker config, log config): a `make up` after any of them
+# changed restarts the worker, which would otherwise keep the old classpath (e.g. the slf4j jars) until `make down`.
+CONNECT_STAMP="$RUN/connect.stamp"
+
+connect_stamp() {
+    cat "$JARS/connect/.pom.sha256" "$STACK_DIR/conf/connect-distributed.properties" "$STACK_DIR/conf/log4j2.xml" |
+        sha256sum | cut -d' ' -f1
+}
 
 connect_running() { pid_alive "$CONNECT_PID"; }
 connect_ready() { curl -sf "$DBSYNC_CONNECT_URL/connector-plugins" | grep -q PostgresConnector; }
 
 connect_start() {
+    if connect_running && [ "$(cat "$CONNECT_STAMP" 2>/dev/null)" != "$(connect_stamp)" ]; then
+        log "connect: jars or config changed since the worker started; restarting it"
+        connect_stop
+    fi
     if connect_running; then
         log "connect: already running (pid $(cat "$CONNECT_PID"))"
         return
@@ -18,6 +30,7 @@ connect_start() {
     mkdir -p "$STATE/conf" "$RUN"
     sed -e "s#@STATE@#$STATE#g" "$STACK_DIR/conf/connect-distributed.properties" >"$CONNECT_PROPS"
     log "connect: starting on 127.0.0.1:8083"
+    connect_stamp >"$CONNECT_STAMP"
     # The worker resolves ${env:...} in connector configs from this environment (stack.env is loaded).
     setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$CONNECT_PID" \
         java $(java_heap_opts 768m) -Dlog4j2.configurationFile="$STACK_DIR/conf/log4j2.xml" \

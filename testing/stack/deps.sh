@@ -8,7 +8,7 @@ APT_PACKAGES=(
     postgresql-15 postgresql-client-15 mariadb-server mariadb-client kcat jq curl iproute2
     openjdk-17-jre-headless maven
     php8.2-cli php8.2-dev php8.2-pgsql php8.2-mysql php-laravel-framework phpunit composer
-    clang libclang-dev cmake g++ make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev python3-yaml
+    clang libclang-dev cmake g++ make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev python3-yaml prometheus
 )
 
 install_debian_packages() {

@@ -8,7 +8,7 @@ use super::watermark::OwnQueues;
 use super::{Consumer, MAX_BACKOFF, PARENT_WAIT_CAP};
 use crate::dlq::{DlqError, Failure, Origin};
 use crate::error::{DeadLetterReason, ErrorClass};
-use crate::metrics::Counters;
+use crate::metrics::{Counters, Outcome};
 use crate::row::RowOp;
 use crate::write::{BatchError, OpOutcome, WriteError};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -74,6 +74,8 @@ impl Consumer {
             match &w.item.prepared {
                 Prepared::Apply(_) => apply.push(w),
                 Prepared::Echo { entity } => {
+                    self.metrics
+                        .event(w.item.message.partition(), Outcome::SkippedEcho);
                     counters.consumed += 1;
                     counters.skipped_echo += 1;
                     counters
@@ -83,6 +85,8 @@ impl Consumer {
                         .skipped_echo += 1;
                 }
                 Prepared::Skip { reason } => {
+                    self.metrics
+                        .event(w.item.message.partition(), Outcome::Skipped);
                     counters.consumed += 1;
                     debug!(reason, offset = w.item.message.offset(), "nothing to apply");
                 }
@@ -123,8 +127,12 @@ impl Consumer {
                 _ => None,
             })
             .collect();
+        let partition = work.first().map_or(-1, |w| w.item.message.partition());
+        let started = Instant::now();
         match self.target.apply(&ops).await {
             Ok(outcomes) => {
+                self.metrics.batch_applied(started.elapsed());
+                self.record_lag(partition, &work, &outcomes);
                 self.outage_ended();
                 queue.succeeded();
                 self.settle_outcomes(queue, others, work, outcomes, counters)
@@ -132,6 +140,7 @@ impl Consumer {
                 true
             }
             Err(BatchError { index, error }) => {
+                self.metrics.batch_retried(partition);
                 counters.retried += 1;
                 // A commit that failed transiently is not pinned on one message: retry without limit.
                 let commit_failed = index >= ops.len();
@@ -228,18 +237,22 @@ impl Consumer {
         let mut given_up: HashSet<(String, i64)> = HashSet::new();
         let mut requeue = Vec::new();
         for (w, outcome) in work.into_iter().zip(outcomes) {
+            let partition = w.item.message.partition();
             let entity = entity_of(&w.item).unwrap_or_default();
             let tally = counters.per_entity.entry(entity.clone()).or_default();
             match outcome {
                 OpOutcome::Applied => {
+                    self.metrics.event(partition, Outcome::Applied);
                     counters.applied += 1;
                     tally.applied += 1;
                 }
                 OpOutcome::Duplicate => {
+                    self.metrics.event(partition, Outcome::Duplicate);
                     counters.duplicates += 1;
                     tally.duplicates += 1;
                 }
                 OpOutcome::ConflictLost | OpOutcome::ParentDeleted(_) => {
+                    self.metrics.event(partition, Outcome::ConflictLost);
                     counters.conflicts_lost += 1;
                     tally.conflicts_lost += 1;
                 }
@@ -292,6 +305,19 @@ impl Consumer {
             counters.consumed += 1;
         }
         queue.requeue(requeue);
+    }
+
+    /// Records the end-to-end delay (source commit to now, just after the target committed) of the applied events.
+    fn record_lag(&self, partition: i32, work: &[Work], outcomes: &[OpOutcome]) {
+        let sources: Vec<DateTime<Utc>> = work
+            .iter()
+            .zip(outcomes)
+            .filter_map(|(w, outcome)| match (&w.item.prepared, outcome) {
+                (Prepared::Apply(op), OpOutcome::Applied) => Some(op.source_committed_at()),
+                _ => None,
+            })
+            .collect();
+        self.metrics.applied(partition, &sources, Utc::now());
     }
 
     /// Whether a child that waited `waited` may give up on its parent: the topic was consumed past it (see
@@ -376,6 +402,7 @@ impl Consumer {
             .await;
         match &sent {
             Ok(()) => {
+                self.metrics.dead_lettered(origin.partition, failure.reason);
                 counters.consumed += 1;
                 counters.dead_lettered += 1;
                 if let Some(entity) = entity {

@@ -63,12 +63,14 @@ impl Consumer {
         if let Ok(mut outage) = self.outage.lock() {
             outage.failed(cause, self.backoff_base(), Instant::now());
         }
+        self.metrics.target_unavailable(true);
     }
 
     /// Records that a write went through.
     pub(super) fn outage_ended(&self) {
         if let Ok(mut outage) = self.outage.lock() {
             if let Some(lasted) = outage.recovered(Instant::now()) {
+                self.metrics.target_unavailable(false);
                 info!(
                     down_for_secs = lasted.as_secs(),
                     "target database available again"

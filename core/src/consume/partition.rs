@@ -99,6 +99,11 @@ impl PartitionQueue {
         self.pending.len() + self.parked.len()
     }
 
+    /// Messages parked (their row waits for another row).
+    pub fn parked_len(&self) -> usize {
+        self.parked.len()
+    }
+
     /// Nothing left to do.
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty() && self.parked.is_empty()
@@ -305,6 +310,7 @@ mod tests {
                 updated_at_column: "updated_at".into(),
                 conflict: ConflictPolicy::LastWriterWins,
                 event_id: Uuid::nil(),
+                source_committed_at: Utc::now(),
                 origin: Side::Legacy,
             })),
             None => Prepared::Skip { reason: "test" },

@@ -28,6 +28,8 @@ pub(crate) enum AssignmentChange {
 #[derive(Default)]
 pub(crate) struct RebalanceLog {
     changes: Mutex<Vec<AssignmentChange>>,
+    /// Consumer lag from librdkafka's statistics (metrics only).
+    pub(crate) lag: crate::metrics::KafkaLag,
 }
 
 impl RebalanceLog {
@@ -48,7 +50,11 @@ impl RebalanceLog {
     }
 }
 
-impl ClientContext for RebalanceLog {}
+impl ClientContext for RebalanceLog {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        self.lag.update(&statistics);
+    }
+}
 
 fn partitions(list: &rdkafka::TopicPartitionList) -> Vec<i32> {
     list.elements().iter().map(|p| p.partition()).collect()

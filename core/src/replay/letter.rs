@@ -63,6 +63,18 @@ impl Letter {
         letter
     }
 
+    /// Reads the headers of a dead letter as consumed.
+    pub fn of(message: &impl rdkafka::message::Message) -> Self {
+        use rdkafka::message::Headers as _;
+        Letter::from_headers(
+            message
+                .headers()
+                .into_iter()
+                .flat_map(|headers| headers.iter())
+                .map(|header| (header.key, header.value)),
+        )
+    }
+
     /// Selected when `reasons` is empty (no filter) or names this letter's reason.
     pub fn action(&self, reasons: &[String]) -> Action {
         if !reasons.is_empty() && !reasons.iter().any(|r| r.trim() == self.reason) {

@@ -4,6 +4,7 @@
 use super::NO_REASON;
 use crate::config::{from_json, invalid, DEFAULT_DLQ_TOPIC};
 use crate::error::{ConfigError, DeadLetterReason};
+use crate::kafka::KafkaProperties;
 use serde::Deserialize;
 
 /// Default consumer group of the replay: the bridge passes `<group_prefix>-dlq-replay`, this is that for `dbsync`.
@@ -31,6 +32,9 @@ pub struct ReplayOptions {
     /// Stop after reading this many letters.
     #[serde(default)]
     pub max_messages: Option<u64>,
+    /// Pass-through librdkafka properties (TLS, SASL, ...), as for the consumers.
+    #[serde(default)]
+    pub kafka_properties: KafkaProperties,
 }
 
 fn default_dlq_topic() -> String {
@@ -50,6 +54,7 @@ impl ReplayOptions {
             reasons: Vec::new(),
             dry_run: false,
             max_messages: None,
+            kafka_properties: KafkaProperties::default(),
         }
     }
 
@@ -72,6 +77,7 @@ impl ReplayOptions {
                 return Err(ConfigError::Missing { field });
             }
         }
+        self.kafka_properties.validate()?;
         for reason in &self.reasons {
             let reason = reason.trim();
             if reason.is_empty() {

@@ -67,7 +67,10 @@ async fn apply_upsert<S: RowStore>(
             .await?
         {
             if store.tombstone(&parent.table, parent.id).await?.is_some() {
-                if !store.record_event(op.event_id).await? {
+                if !store
+                    .record_event(op.event_id, op.source_committed_at)
+                    .await?
+                {
                     return Ok(OpOutcome::Duplicate);
                 }
                 // The row goes with its parent: tombstone it too, so its own children are dropped rather than
@@ -92,7 +95,10 @@ async fn apply_upsert<S: RowStore>(
             return Ok(OpOutcome::ParentMissing(parent.clone()));
         }
     }
-    if !store.record_event(op.event_id).await? {
+    if !store
+        .record_event(op.event_id, op.source_committed_at)
+        .await?
+    {
         return Ok(OpOutcome::Duplicate);
     }
     let resolver = context.resolver(&op.entity)?;
@@ -132,7 +138,10 @@ async fn apply_delete<S: RowStore>(
     context: &Context<'_>,
     op: &Delete,
 ) -> Result<OpOutcome, WriteError> {
-    if !store.record_event(op.event_id).await? {
+    if !store
+        .record_event(op.event_id, op.source_committed_at)
+        .await?
+    {
         return Ok(OpOutcome::Duplicate);
     }
     let resolver = context.resolver(&op.entity)?;

@@ -14,7 +14,7 @@ pub(crate) struct Dialect {
     numbered_placeholders: bool,
     /// Locks a read row against deletion until the transaction ends (MySQL 8 and MariaDB both know this spelling).
     share_lock: &'static str,
-    /// Records an event id (one text parameter); affects 0 rows for a replay.
+    /// Records an event id and its source commit time (text, timestamp); affects 0 rows for a replay.
     pub record_event: &'static str,
     /// Removes a tombstone: table name, row id.
     pub drop_tombstone: &'static str,
@@ -31,7 +31,8 @@ pub(crate) const POSTGRES: Dialect = Dialect {
     quote: '"',
     numbered_placeholders: true,
     share_lock: "FOR KEY SHARE",
-    record_event: "INSERT INTO dbsync_applied_events (event_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING",
+    record_event: "INSERT INTO dbsync_applied_events (event_id, source_committed_at) \
+         VALUES ($1::uuid, $2::timestamptz) ON CONFLICT DO NOTHING",
     drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = $1 AND row_id = $2",
     put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
          VALUES ($1, $2, $3, 'sync_service', $3, 'sync_service') ON CONFLICT (table_name, row_id) DO UPDATE \
@@ -48,7 +49,7 @@ pub(crate) const MYSQL: Dialect = Dialect {
     numbered_placeholders: false,
     share_lock: "LOCK IN SHARE MODE",
     // INSERT IGNORE affects 0 rows for a duplicate even with CLIENT_FOUND_ROWS (which sqlx sets).
-    record_event: "INSERT IGNORE INTO dbsync_applied_events (event_id) VALUES (?)",
+    record_event: "INSERT IGNORE INTO dbsync_applied_events (event_id, source_committed_at) VALUES (?, ?)",
     drop_tombstone: "DELETE FROM dbsync_tombstones WHERE table_name = ? AND row_id = ?",
     put_tombstone: "INSERT INTO dbsync_tombstones (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
          VALUES (?, ?, ?, 'sync_service', ?, 'sync_service') ON DUPLICATE KEY UPDATE \
@@ -217,20 +218,24 @@ impl Dialect {
         )
     }
 
-    /// Records `n` event ids (text).
+    /// Records `n` event ids with their source commit times (text, timestamp per row).
     pub fn record_events(&self, n: usize) -> String {
-        let cast = self.numbered_placeholders.then_some("uuid");
+        let (id, at) = match self.numbered_placeholders {
+            true => (Some("uuid"), Some("timestamptz")),
+            false => (None, None),
+        };
         let rows: Vec<String> = (1..=n)
-            .map(|i| format!("({})", self.param(i, cast)))
+            .map(|i| format!("({}, {})", self.param(2 * i - 1, id), self.param(2 * i, at)))
             .collect();
         if self.numbered_placeholders {
             format!(
-                "INSERT INTO dbsync_applied_events (event_id) VALUES {} ON CONFLICT DO NOTHING",
+                "INSERT INTO dbsync_applied_events (event_id, source_committed_at) VALUES {} \
+                 ON CONFLICT DO NOTHING",
                 rows.join(", ")
             )
         } else {
             format!(
-                "INSERT IGNORE INTO dbsync_applied_events (event_id) VALUES {}",
+                "INSERT IGNORE INTO dbsync_applied_events (event_id, source_committed_at) VALUES {}",
                 rows.join(", ")
             )
         }
@@ -398,6 +403,7 @@ mod tests {
             conflict: ConflictPolicy::LastWriterWins,
             parents: vec![],
             event_id: Uuid::nil(),
+            source_committed_at: Utc::now(),
             origin: Side::Legacy,
         }
     }
@@ -427,6 +433,19 @@ mod tests {
         assert_eq!(
             MYSQL.select_versions("t", "id", "updated_at", 2),
             "SELECT `id`, `updated_at`, source FROM `t` WHERE `id` IN (?, ?) FOR UPDATE"
+        );
+    }
+
+    #[test]
+    fn the_ledger_records_each_event_with_its_source_commit_time() {
+        assert_eq!(
+            POSTGRES.record_events(2),
+            "INSERT INTO dbsync_applied_events (event_id, source_committed_at) VALUES \
+             ($1::uuid, $2::timestamptz), ($3::uuid, $4::timestamptz) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            MYSQL.record_events(2),
+            "INSERT IGNORE INTO dbsync_applied_events (event_id, source_committed_at) VALUES (?, ?), (?, ?)"
         );
     }
 }

@@ -52,6 +52,7 @@ fn required(mapping: &Mapping, side: Side) -> Vec<(String, String, String)> {
     }
     for (table, column) in [
         ("dbsync_applied_events", "event_id"),
+        ("dbsync_applied_events", "source_committed_at"),
         ("dbsync_tombstones", "row_updated_at"),
     ] {
         let entry = format!("dbsync bookkeeping table `{table}` (databases/*/schema.sql)");
@@ -161,7 +162,10 @@ mod tests {
                     "source",
                 ][..],
             ),
-            ("dbsync_applied_events", &["event_id"][..]),
+            (
+                "dbsync_applied_events",
+                &["event_id", "source_committed_at"][..],
+            ),
             ("dbsync_tombstones", &["row_updated_at"][..]),
         ] {
             for column in columns {

@@ -320,10 +320,10 @@ macro_rules! impl_row_store {
                         expect_rows(done, chunk.len(), &table, "updated")?;
                     }
                 }
-                for chunk in plan.events.chunks(MAX_PARAMS) {
+                for chunk in plan.events.chunks(MAX_PARAMS / 2) {
                     let values: Vec<SqlValue> = chunk
                         .iter()
-                        .map(|id| SqlValue::Text(id.to_string()))
+                        .flat_map(|(id, at)| [SqlValue::Text(id.to_string()), SqlValue::Timestamp(*at)])
                         .collect();
                     let sql = self.dialect.record_events(chunk.len());
                     self.write(sql, &values, None, "recording event ids".into())
@@ -348,8 +348,15 @@ macro_rules! impl_row_store {
         }
 
         impl RowStore for SqlStore<$db> {
-            async fn record_event(&mut self, event_id: Uuid) -> Result<bool, WriteError> {
-                let values = [SqlValue::Text(event_id.to_string())];
+            async fn record_event(
+                &mut self,
+                event_id: Uuid,
+                source_committed_at: DateTime<Utc>,
+            ) -> Result<bool, WriteError> {
+                let values = [
+                    SqlValue::Text(event_id.to_string()),
+                    SqlValue::Timestamp(source_committed_at),
+                ];
                 let sql = self.dialect.record_event.to_string();
                 Ok(self
                     .write(sql, &values, None, "recording the event id".into())

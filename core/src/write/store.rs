@@ -17,8 +17,12 @@ pub(crate) struct Stored {
 
 /// Statements of one dialect, inside one transaction.
 pub(crate) trait RowStore {
-    /// Records the event id; false if it was there already (a replay).
-    async fn record_event(&mut self, event_id: Uuid) -> Result<bool, WriteError>;
+    /// Records the event id with its source commit time; false if it was there already (a replay).
+    async fn record_event(
+        &mut self,
+        event_id: Uuid,
+        source_committed_at: DateTime<Utc>,
+    ) -> Result<bool, WriteError>;
     /// Whether a row with this key exists.
     async fn row_exists(
         &mut self,

@@ -8,7 +8,7 @@ use crate::row::{Delete, RowOp, SqlValue, Upsert};
 use crate::write::error::WriteError;
 use crate::write::schema::ColumnTypes;
 use crate::write::store::{RowStore, Stored};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -119,7 +119,7 @@ pub(crate) struct BatchView {
     entries: HashMap<RowKey, Entry>,
     /// Tables in the order entries were first touched, for a stable plan.
     order: Vec<RowKey>,
-    events: Vec<Uuid>,
+    events: Vec<(Uuid, DateTime<Utc>)>,
     seen_events: HashSet<Uuid>,
 }
 
@@ -228,7 +228,8 @@ pub(crate) struct Plan {
     pub inserts: Vec<(String, Columns)>,
     /// (table, key column, key, columns) in batch order.
     pub updates: Vec<(String, String, i64, Columns)>,
-    pub events: Vec<Uuid>,
+    /// (event id, source commit time) for the ledger.
+    pub events: Vec<(Uuid, DateTime<Utc>)>,
 }
 
 fn merge(into: &mut Option<Columns>, columns: &[(String, SqlValue)]) {
@@ -253,11 +254,15 @@ fn sync_version(updated_at: chrono::DateTime<Utc>) -> Stored {
 }
 
 impl RowStore for BatchView {
-    async fn record_event(&mut self, event_id: Uuid) -> Result<bool, WriteError> {
+    async fn record_event(
+        &mut self,
+        event_id: Uuid,
+        source_committed_at: DateTime<Utc>,
+    ) -> Result<bool, WriteError> {
         if self.fetched.known_events.contains(&event_id) || !self.seen_events.insert(event_id) {
             return Ok(false);
         }
-        self.events.push(event_id);
+        self.events.push((event_id, source_committed_at));
         Ok(true)
     }
 

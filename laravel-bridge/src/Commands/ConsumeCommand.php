@@ -1,8 +1,9 @@
 <?php
 
 /**
- * What consume:legacy-events and consume:revamp-events share: options, the extension check, config mapping,
- * signal handling, the summary line and the exit code. The work itself is DbSync\Consumer's (the extension).
+ * What consume:legacy-events and consume:revamp-events share: queue:work's options (--stop-when-empty, --max-time,
+ * --max-events), the extension check, signal handling, the summary line and the exit code (ExitCode: 2 for invalid
+ * configuration, so a supervisor stops restarting). The work itself is DbSync\Consumer's (the extension).
  */
 
 declare(strict_types=1);
@@ -13,18 +14,17 @@ use DbSync\Consumer;
 use DbSync\Exception\SyncException;
 use DbSync\Laravel\Config;
 use DbSync\Laravel\Direction;
-use DbSync\Laravel\Exceptions\InvalidConfig;
+use DbSync\Laravel\ExitCode;
 use DbSync\Laravel\Extension;
 use DbSync\Laravel\Signals;
 use DbSync\Laravel\Summary;
 use Illuminate\Console\Command;
-use Illuminate\Contracts\Config\Repository;
 use InvalidArgumentException;
 
 abstract class ConsumeCommand extends Command
 {
-    /** How long --once waits without a message before it calls the topic caught up. */
-    public const ONCE_IDLE_SECONDS = 2.0;
+    /** How long --stop-when-empty waits without a message before it calls the topic caught up. */
+    public const EMPTY_IDLE_SECONDS = 2.0;
 
     /** The command name; each subclass sets it. */
     protected const NAME = '';
@@ -32,28 +32,30 @@ abstract class ConsumeCommand extends Command
     public function __construct()
     {
         $this->signature = static::NAME
-            . ' {--max-events= : Stop after this many messages}'
-            . ' {--timeout= : Stop after this many seconds}'
-            . ' {--once : Stop once caught up (no message for ' . self::ONCE_IDLE_SECONDS . ' s)}';
+            . ' {--stop-when-empty : Stop once caught up (no message for ' . self::EMPTY_IDLE_SECONDS . ' s)}'
+            . ' {--max-time= : Stop after this many seconds}'
+            . ' {--max-events= : Stop after this many messages}';
+        $this->help = 'Like queue:work: --stop-when-empty, --max-time and --max-events stop it; SIGINT/SIGTERM finish '
+            . "the batch in flight, commit and print the summary line.\n"
+            . 'Exit codes: 0 ok, 1 runtime failure (e.g. a database or the broker unreachable), 2 invalid '
+            . 'configuration or options (restarting will not help).';
         parent::__construct();
     }
 
     /** The direction this command consumes. */
     abstract protected function direction(): Direction;
 
-    public function handle(Repository $config): int
+    public function handle(Config $config): int
     {
         if (!Extension::isLoaded()) {
             $this->error(Extension::MISSING);
 
-            return self::FAILURE;
+            return ExitCode::FAILURE;
         }
         try {
             $maxEvents = $this->wholeNumberOption('max-events');
-            $timeout = $this->secondsOption('timeout');
-            $settings = Config::fromArray((array) $config->get('dbsync', []), $this->laravel->basePath())
-                ->forDirection($this->direction());
-            $consumer = new Consumer($settings);
+            $maxTime = $this->secondsOption('max-time');
+            $consumer = new Consumer($config->forDirection($this->direction()));
         } catch (InvalidArgumentException|SyncException $e) {
             return $this->fail($e);
         }
@@ -64,7 +66,11 @@ abstract class ConsumeCommand extends Command
             $consumer->stop();
         });
         try {
-            $counters = $consumer->run($maxEvents, $timeout, $this->option('once') ? self::ONCE_IDLE_SECONDS : null);
+            $counters = $consumer->run(
+                maxEvents: $maxEvents,
+                timeoutSeconds: $maxTime,
+                idleSeconds: $this->option('stop-when-empty') ? self::EMPTY_IDLE_SECONDS : null,
+            );
         } catch (SyncException $e) {
             return $this->fail($e);
         } finally {
@@ -75,14 +81,14 @@ abstract class ConsumeCommand extends Command
 
         $this->info(Summary::line((string) $this->getName(), $counters, microtime(true) - $started));
 
-        return self::SUCCESS;
+        return ExitCode::OK;
     }
 
     private function fail(\Throwable $e): int
     {
         $this->error("{$this->getName()}: {$e->getMessage()}");
 
-        return self::FAILURE;
+        return ExitCode::for($e);
     }
 
     private function wholeNumberOption(string $name): ?int

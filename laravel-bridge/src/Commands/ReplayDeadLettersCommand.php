@@ -4,7 +4,7 @@
  * dbsync:replay-dlq: sends dead letters back to the topic they came from once their cause is fixed (README, "How it
  * stays correct: Poison does not stop the line"). The work is DbSync\replayDeadLetters()'s (the extension); this maps
  * config and options onto it and prints the summary line. The extension checks --reason names against dbsync-core's
- * list of dead-letter reasons.
+ * list of dead-letter reasons. Exit codes as ExitCode says: 2 for invalid configuration or options.
  */
 
 declare(strict_types=1);
@@ -13,11 +13,11 @@ namespace DbSync\Laravel\Commands;
 
 use DbSync\Exception\SyncException;
 use DbSync\Laravel\Config;
+use DbSync\Laravel\ExitCode;
 use DbSync\Laravel\Extension;
 use DbSync\Laravel\ReplayOptions;
 use DbSync\Laravel\ReplaySummary;
 use Illuminate\Console\Command;
-use Illuminate\Contracts\Config\Repository;
 use InvalidArgumentException;
 
 use function DbSync\replayDeadLetters;
@@ -31,12 +31,12 @@ final class ReplayDeadLettersCommand extends Command
 
     protected $description = 'Send dead letters from the dead-letter topic back to the topic they came from.';
 
-    public function handle(Repository $config): int
+    public function handle(Config $config): int
     {
         if (!Extension::isLoaded()) {
             $this->error(Extension::MISSING);
 
-            return self::FAILURE;
+            return ExitCode::FAILURE;
         }
         try {
             $input = ReplayOptions::fromInput(
@@ -44,12 +44,11 @@ final class ReplayDeadLettersCommand extends Command
                 (bool) $this->option('dry-run'),
                 $this->option('max'),
             );
-            $kafka = Config::fromArray((array) $config->get('dbsync', []), $this->laravel->basePath())->forReplay();
-            $summary = replayDeadLetters($kafka + $input);
+            $summary = replayDeadLetters($config->forReplay() + $input);
         } catch (InvalidArgumentException|SyncException $e) {
             $this->error("{$this->getName()}: {$e->getMessage()}");
 
-            return self::FAILURE;
+            return ExitCode::for($e);
         }
 
         foreach (ReplaySummary::unseenReasons($input['reasons'], $summary) as $reason) {
@@ -57,6 +56,6 @@ final class ReplayDeadLettersCommand extends Command
         }
         $this->info(ReplaySummary::line((string) $this->getName(), $summary));
 
-        return self::SUCCESS;
+        return ExitCode::OK;
     }
 }

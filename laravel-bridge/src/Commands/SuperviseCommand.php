@@ -13,11 +13,11 @@ namespace DbSync\Laravel\Commands;
 
 use DbSync\Exception\SyncException;
 use DbSync\Laravel\Config;
+use DbSync\Laravel\ExitCode;
 use DbSync\Laravel\Extension;
 use DbSync\Laravel\Signals;
 use DbSync\Supervisor;
 use Illuminate\Console\Command;
-use Illuminate\Contracts\Config\Repository;
 use InvalidArgumentException;
 
 final class SuperviseCommand extends Command
@@ -42,19 +42,20 @@ final class SuperviseCommand extends Command
 
         SIGINT/SIGTERM stop it; it then prints one line:
           dbsync:supervise: checks=N restarts=N restart_errors=N unreachable=N (T s)
-        With --once it checks once, prints one line per connector and exits non-zero if Connect cannot be read.
+        With --once it checks once, prints one line per connector and exits 1 if Connect cannot be read.
+        Exit codes: 0 ok, 1 runtime failure, 2 invalid configuration or options.
         HELP;
 
-    public function handle(Repository $config): int
+    public function handle(Config $config): int
     {
         if (!Extension::isLoaded()) {
             $this->error(Extension::MISSING);
 
-            return self::FAILURE;
+            return ExitCode::FAILURE;
         }
         try {
             $interval = $this->interval();
-            $supervisor = new Supervisor(['connect_url' => $this->connectUrl($config)]);
+            $supervisor = new Supervisor($config->forSupervisor());
         } catch (InvalidArgumentException|SyncException $e) {
             return $this->fail($e);
         }
@@ -71,7 +72,7 @@ final class SuperviseCommand extends Command
             }
             $this->info(self::summaryLine((string) $this->getName(), $supervisor->counters(), microtime(true) - $started));
 
-            return self::SUCCESS;
+            return ExitCode::OK;
         }
 
         $signals = Signals::trap([SIGINT, SIGTERM], function (int $signal) use ($supervisor): void {
@@ -79,7 +80,7 @@ final class SuperviseCommand extends Command
             $supervisor->stop();
         });
         try {
-            $counters = $supervisor->run($interval);
+            $counters = $supervisor->run(intervalSeconds: $interval);
         } catch (SyncException $e) {
             return $this->fail($e);
         } finally {
@@ -87,7 +88,7 @@ final class SuperviseCommand extends Command
         }
         $this->info(self::summaryLine((string) $this->getName(), $counters, microtime(true) - $started));
 
-        return self::SUCCESS;
+        return ExitCode::OK;
     }
 
     /**
@@ -130,14 +131,6 @@ final class SuperviseCommand extends Command
         return $line;
     }
 
-    /** config('dbsync.connect.url'), or the default when unset (a published config may predate the key). */
-    private function connectUrl(Repository $config): string
-    {
-        $url = $config->get('dbsync.connect.url');
-
-        return is_string($url) && trim($url) !== '' ? trim($url) : Config::DEFAULTS['connect']['url'];
-    }
-
     private function interval(): float
     {
         $value = $this->option('interval');
@@ -152,6 +145,6 @@ final class SuperviseCommand extends Command
     {
         $this->error("{$this->getName()}: {$e->getMessage()}");
 
-        return self::FAILURE;
+        return ExitCode::for($e);
     }
 }

@@ -35,13 +35,22 @@ final class ConsumeCommandTest extends TestCase
     }
 
     /** @dataProvider commands */
-    public function testOptions(ConsumeCommand $command): void
+    public function testOptionsAreQueueWorksNames(ConsumeCommand $command): void
     {
         $definition = $command->getDefinition();
 
+        self::assertFalse($definition->getOption('stop-when-empty')->acceptValue());
+        self::assertStringContainsString('2 s', $definition->getOption('stop-when-empty')->getDescription());
+        self::assertTrue($definition->getOption('max-time')->acceptValue());
         self::assertTrue($definition->getOption('max-events')->acceptValue());
-        self::assertTrue($definition->getOption('timeout')->acceptValue());
-        self::assertFalse($definition->getOption('once')->acceptValue());
-        self::assertStringContainsString('2 s', $definition->getOption('once')->getDescription());
+        // Laravel's --once (one job) and --timeout (per job) mean something else: not offered.
+        self::assertFalse($definition->hasOption('once'));
+        self::assertFalse($definition->hasOption('timeout'));
+    }
+
+    /** @dataProvider commands */
+    public function testHelpStatesTheExitCodes(ConsumeCommand $command): void
+    {
+        self::assertStringContainsString('2 invalid configuration', $command->getHelp());
     }
 }

@@ -1,8 +1,8 @@
 <?php
 
 /**
- * The consume:* commands in the booted app: registered, documented, and failing clearly (non-zero exit, a message
- * that says what to fix) when the configuration or the extension is missing.
+ * The consume:* commands in the booted app: registered, documented with queue:work's option names, and failing
+ * clearly (a message that says what to fix; exit 2 for invalid configuration, 1 for a runtime failure).
  */
 
 declare(strict_types=1);
@@ -28,9 +28,11 @@ final class ConsumeCommandsTest extends TestCase
         [$code, $output] = $this->runArtisan('help', ['command_name' => 'consume:legacy-events']);
 
         self::assertSame(0, $code);
-        foreach (['--max-events', '--timeout', '--once'] as $option) {
-            self::assertStringContainsString($option, $output);
+        foreach (['--stop-when-empty', '--max-time', '--max-events', 'Exit codes'] as $expected) {
+            self::assertStringContainsString($expected, $output);
         }
+        self::assertStringNotContainsString('--once', $output);
+        self::assertStringNotContainsString('--timeout', $output);
     }
 
     public function testEnvironmentComesFromTheRepositoryStackEnv(): void
@@ -46,7 +48,7 @@ final class ConsumeCommandsTest extends TestCase
 
         [$code, $output] = $this->runArtisan('consume:legacy-events', ['--max-events' => 1]);
 
-        self::assertSame(1, $code);
+        self::assertSame(2, $code);
         self::assertStringContainsString('DBSYNC_REVAMP_DSN', $output);
     }
 
@@ -56,7 +58,7 @@ final class ConsumeCommandsTest extends TestCase
 
         [$code, $output] = $this->runArtisan('consume:revamp-events', ['--max-events' => 1]);
 
-        self::assertSame(1, $code);
+        self::assertSame(2, $code);
         self::assertStringContainsString('target_dsn', $output);
     }
 
@@ -64,9 +66,9 @@ final class ConsumeCommandsTest extends TestCase
     {
         config(['dbsync.mapping_path' => '/nonexistent/mapping.toml']);
 
-        [$code, $output] = $this->runArtisan('consume:legacy-events', ['--once' => true]);
+        [$code, $output] = $this->runArtisan('consume:legacy-events', ['--stop-when-empty' => true]);
 
-        self::assertSame(1, $code);
+        self::assertSame(2, $code);
         self::assertStringContainsString('mapping_path', $output);
     }
 
@@ -74,8 +76,33 @@ final class ConsumeCommandsTest extends TestCase
     {
         [$code, $output] = $this->runArtisan('consume:legacy-events', ['--max-events' => 'ten']);
 
-        self::assertSame(1, $code);
+        self::assertSame(2, $code);
         self::assertStringContainsString('--max-events', $output);
+        [$code, $output] = $this->runArtisan('consume:legacy-events', ['--max-time' => '-1']);
+
+        self::assertSame(2, $code);
+        self::assertStringContainsString('--max-time', $output);
+    }
+
+    public function testANumberThatIsNotWholeExitsTwoAndNamesTheVariable(): void
+    {
+        config(['dbsync.consumer.batch_size' => '5OO']);
+
+        [$code, $output] = $this->runArtisan('consume:legacy-events', ['--stop-when-empty' => true]);
+
+        self::assertSame(2, $code);
+        self::assertStringContainsString('DBSYNC_BATCH_SIZE', $output);
+    }
+
+    public function testAnUnreachableDatabaseIsARuntimeFailure(): void
+    {
+        // Nothing listens on port 1: a restart may help later, so exit 1, not 2.
+        config(['dbsync.databases.revamp_dsn' => 'mysql://u:p@127.0.0.1:1/revamp_db']);
+
+        [$code, $output] = $this->runArtisan('consume:legacy-events', ['--stop-when-empty' => true]);
+
+        self::assertSame(1, $code, $output);
+        self::assertStringContainsString('consume:legacy-events:', $output);
     }
 
     public function testWithoutTheExtensionTheCommandSaysHowToInstallIt(): void

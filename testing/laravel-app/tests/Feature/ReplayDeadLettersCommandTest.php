@@ -35,7 +35,7 @@ final class ReplayDeadLettersCommandTest extends TestCase
     {
         [$code, $output] = $this->runArtisan('dbsync:replay-dlq', ['--max' => 'ten']);
 
-        self::assertSame(1, $code);
+        self::assertSame(2, $code, 'an invalid option: exit 2');
         self::assertStringContainsString('--max', $output);
     }
 
@@ -43,7 +43,7 @@ final class ReplayDeadLettersCommandTest extends TestCase
     {
         [$code, $output] = $this->runArtisan('dbsync:replay-dlq', ['--reason' => ['parent missing']]);
 
-        self::assertSame(1, $code);
+        self::assertSame(2, $code, 'an invalid option: exit 2');
         self::assertStringContainsString('--reason', $output);
     }
 

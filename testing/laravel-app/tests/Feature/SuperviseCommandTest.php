@@ -31,7 +31,7 @@ final class SuperviseCommandTest extends TestCase
         foreach (['soon', '0', '-1'] as $interval) {
             [$code, $output] = $this->runArtisan('dbsync:supervise', ['--interval' => $interval]);
 
-            self::assertSame(1, $code, $interval);
+            self::assertSame(2, $code, $interval); // invalid configuration
             self::assertStringContainsString('--interval', $output);
         }
     }
@@ -53,7 +53,7 @@ final class SuperviseCommandTest extends TestCase
 
         [$code, $output] = $this->runArtisan('dbsync:supervise', ['--once' => true]);
 
-        self::assertSame(1, $code);
+        self::assertSame(2, $code); // invalid configuration
         self::assertStringContainsString('connect_url', $output);
     }
 

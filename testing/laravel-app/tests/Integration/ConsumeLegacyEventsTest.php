@@ -34,7 +34,7 @@ final class ConsumeLegacyEventsTest extends TestCase
             'dbsync.consumer.retry_backoff_ms' => 10,
         ]);
 
-        $code = $this->artisan('consume:legacy-events', ['--max-events' => count($messages), '--timeout' => 30]);
+        $code = $this->artisan('consume:legacy-events', ['--max-events' => count($messages), '--max-time' => 30]);
         $output = \Illuminate\Support\Facades\Artisan::output();
 
         self::assertSame(0, $code, $output);
@@ -45,6 +45,54 @@ final class ConsumeLegacyEventsTest extends TestCase
             'duplicates' => 1,
             'dead_lettered' => 1,
         ], array_intersect_key(self::counters($output), array_flip(['consumed', 'applied', 'skipped_echo', 'duplicates', 'dead_lettered'])));
+    }
+
+    public function testStopWhenEmptyStopsOnceCaughtUp(): void
+    {
+        $run = bin2hex(random_bytes(4));
+        $topic = "dbsync-it-empty-{$run}";
+        $messages = self::messages($run);
+        self::produce($topic, $messages);
+        $this->privateTopic($topic, $run);
+
+        $started = microtime(true);
+        $code = $this->artisan('consume:legacy-events', ['--stop-when-empty' => true, '--max-time' => 60]);
+        $output = \Illuminate\Support\Facades\Artisan::output();
+
+        self::assertSame(0, $code, $output);
+        self::assertSame(count($messages), self::counters($output)['consumed'], $output);
+        self::assertLessThan(45, microtime(true) - $started, 'it stopped when caught up, not at --max-time');
+    }
+
+    public function testMaxTimeStopsAConsumerThatIsNotIdle(): void
+    {
+        $run = bin2hex(random_bytes(4));
+        $topic = "dbsync-it-maxtime-{$run}";
+        self::produce($topic, [[self::key(1), 'not JSON, dead-lettered']]);
+        $this->privateTopic($topic, $run);
+
+        $started = microtime(true);
+        $code = $this->artisan('consume:legacy-events', ['--max-time' => 3]);
+        $output = \Illuminate\Support\Facades\Artisan::output();
+
+        self::assertSame(0, $code, $output);
+        self::assertSame(1, self::counters($output)['consumed'], $output);
+        $elapsed = microtime(true) - $started;
+        self::assertGreaterThanOrEqual(3.0, $elapsed);
+        self::assertLessThan(20.0, $elapsed);
+    }
+
+    /** Points the legacy consumer at a topic, DLQ topic and group of this run's own. */
+    private function privateTopic(string $topic, string $run): void
+    {
+        config([
+            'dbsync.kafka.topics.legacy' => $topic,
+            'dbsync.kafka.topics.dlq' => "dbsync-it-dlq-{$run}",
+            'dbsync.kafka.group_prefix' => "dbsync-it-{$run}",
+            'dbsync.consumer.max_retries' => 1,
+            'dbsync.consumer.retry_backoff_ms' => 10,
+            'dbsync.consumer.instance_id' => "phpunit-{$run}",
+        ]);
     }
 
     /**
@@ -78,7 +126,7 @@ final class ConsumeLegacyEventsTest extends TestCase
         $totals = ['consumed' => 0, 'applied' => 0, 'duplicates' => 0, 'dead_lettered' => 0];
         $runs = 0;
         while ($totals['consumed'] < count($creates) && $runs < 40) {
-            $counters = $consumer->run(7, 20.0, 3.0);
+            $counters = $consumer->run(maxEvents: 7, timeoutSeconds: 20.0, idleSeconds: 3.0);
             $runs++;
             foreach (array_keys($totals) as $name) {
                 $totals[$name] += $counters[$name];

@@ -1,0 +1,298 @@
+//! The one place Kafka clients are configured. The consumer, its dead-letter producer and the replay's consumer and
+//! producer all start from [`client_config`]: the documented settings (`brokers`), a `client.id` that names the
+//! process in the broker's logs and quotas, and the operator's pass-through librdkafka properties
+//! ([`KafkaProperties`], e.g. `security.protocol=SASL_SSL`, `sasl.mechanism=SCRAM-SHA-512`, `ssl.ca.location=...`).
+//! Each caller then sets the properties its guarantees rest on (group, offsets, idempotence); those are
+//! [`RESERVED_PROPERTIES`], and a pass-through map that names one is refused with a config error naming the key.
+//!
+//! librdkafka is built with OpenSSL (`ssl`): TLS, SASL/PLAIN, SASL/SCRAM and OAUTHBEARER work without further
+//! dependencies; GSSAPI (Kerberos) would need the `sasl` feature and libsasl2.
+
+use crate::config::invalid;
+use crate::error::{ConfigError, Error};
+use rdkafka::error::KafkaError;
+use rdkafka::ClientConfig;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Properties the core sets itself, because the at-least-once guarantee, the rebalance handling or the replay depend
+/// on their values, or because a documented setting owns them (`brokers`, `group_id`, `instance_id`).
+pub const RESERVED_PROPERTIES: &[&str] = &[
+    "bootstrap.servers",
+    "metadata.broker.list",
+    "client.id",
+    "group.id",
+    "group.instance.id",
+    "enable.auto.commit",
+    "enable.auto.offset.store",
+    "auto.offset.reset",
+    "enable.partition.eof",
+    "partition.assignment.strategy",
+    "group.protocol",
+    "enable.idempotence",
+    "transactional.id",
+];
+
+/// The config field that holds the pass-through map, as errors name it.
+pub const FIELD: &str = "kafka_properties";
+
+/// Pass-through librdkafka properties (names as librdkafka documents them in CONFIGURATION.md). Values whose name
+/// looks secret (`sasl.password`, `ssl.key.password`, ...) never appear in `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct KafkaProperties(BTreeMap<String, String>);
+
+impl KafkaProperties {
+    /// The properties, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether `name` was passed through.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Refuses empty or malformed names, empty values and [`RESERVED_PROPERTIES`]; the error names the key as
+    /// `kafka_properties.<name>`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, value) in self.iter() {
+            let field = format!("{FIELD}.{name}");
+            let well_formed = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
+            if !well_formed {
+                return Err(invalid(
+                    &field,
+                    "is not a librdkafka property name (lowercase letters, digits, `.` and `_`)",
+                ));
+            }
+            if RESERVED_PROPERTIES.contains(&name) {
+                return Err(invalid(
+                    &field,
+                    "is set by dbsync itself and cannot be passed through (brokers, group and instance id \
+                     have their own settings)",
+                ));
+            }
+            if value.trim().is_empty() {
+                return Err(invalid(&field, "must not be empty"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FromIterator<(String, String)> for KafkaProperties {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        KafkaProperties(iter.into_iter().collect())
+    }
+}
+
+/// Whether a property's value is a secret (masked in `Debug`, never logged).
+fn is_secret(name: &str) -> bool {
+    ["password", "secret", "key.pem", "token", "sasl.jaas"]
+        .iter()
+        .any(|s| name.contains(s))
+}
+
+impl fmt::Debug for KafkaProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.iter()
+                    .map(|(k, v)| (k, if is_secret(k) { "********" } else { v })),
+            )
+            .finish()
+    }
+}
+
+/// `client.id` of a dbsync client: `dbsync-<role>-<instance>`, e.g. `dbsync-consumer-web1-legacy-to-revamp-0` (the
+/// instance id already names the direction) or `dbsync-replay-web1`.
+pub fn client_id(role: &str, instance: &str) -> String {
+    format!("dbsync-{role}-{instance}")
+}
+
+/// A client config with the brokers, `client.id` and the pass-through properties; the caller adds its own
+/// [`RESERVED_PROPERTIES`] on top.
+pub fn client_config(brokers: &str, properties: &KafkaProperties, client_id: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (name, value) in properties.iter() {
+        config.set(name, value);
+    }
+    config
+        .set("bootstrap.servers", brokers)
+        .set("client.id", client_id);
+    config
+}
+
+/// Maps a client-creation error: librdkafka's refusal of a pass-through property (unknown name, bad value, a file
+/// such as `ssl.ca.location` it cannot read) becomes a config error naming `kafka_properties.<name>`; anything
+/// else stays a Kafka error with `context`.
+pub fn creation_error(
+    properties: &KafkaProperties,
+    context: impl Into<String>,
+) -> impl FnOnce(KafkaError) -> Error + '_ {
+    let context = context.into();
+    move |source| {
+        if let Some(name) = blamed_property(properties, &source) {
+            return Error::Config(invalid(
+                &format!("{FIELD}.{name}"),
+                &format!("librdkafka refused it: {source}"),
+            ));
+        }
+        Error::Kafka { context, source }
+    }
+}
+
+/// The pass-through property a creation error is about, if any.
+fn blamed_property<'a>(properties: &'a KafkaProperties, error: &KafkaError) -> Option<&'a str> {
+    match error {
+        KafkaError::ClientConfig(_, _, key, _) => properties
+            .iter()
+            .map(|(name, _)| name)
+            .find(|name| name == key),
+        // e.g. "ssl.ca.location failed: ..." or "Failed to create ... : ssl.ca.location ...".
+        KafkaError::ClientCreation(message) => properties
+            .iter()
+            .map(|(name, _)| name)
+            .filter(|name| message.contains(name))
+            .max_by_key(|name| name.len()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::consumer::BaseConsumer;
+
+    fn props(pairs: &[(&str, &str)]) -> KafkaProperties {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn field_of(error: ConfigError) -> String {
+        match error {
+            ConfigError::Invalid { field, .. } => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn librdkafka_is_built_with_tls_and_sasl_plain_and_scram() {
+        let native = ClientConfig::new().create_native_config().unwrap();
+        let features = native.get("builtin.features").unwrap();
+        for feature in ["ssl", "sasl_plain", "sasl_scram", "sasl_oauthbearer"] {
+            assert!(
+                features.split(',').any(|f| f == feature),
+                "{feature} missing from {features}"
+            );
+        }
+    }
+
+    #[test]
+    fn reserved_properties_are_refused_naming_the_key() {
+        for name in RESERVED_PROPERTIES {
+            let error = props(&[(name, "x")]).validate().unwrap_err();
+            assert_eq!(field_of(error), format!("kafka_properties.{name}"));
+        }
+    }
+
+    #[test]
+    fn consumer_and_replay_settings_refuse_a_reserved_property_naming_it() {
+        let mut consumer = serde_json::json!({
+            "brokers": "127.0.0.1:9092", "group_id": "g", "topic": "legacy.events",
+            "direction": "legacy_to_revamp", "target_dsn": "mysql://u:p@127.0.0.1/revamp_db",
+            "mapping_path": concat!(env!("CARGO_MANIFEST_DIR"), "/mapping/default.toml"),
+            "kafka_properties": {"security.protocol": "SASL_SSL", "enable.auto.commit": "true"},
+        });
+        let error = crate::SyncConfig::from_json(consumer.clone()).unwrap_err();
+        assert_eq!(field_of(error), "kafka_properties.enable.auto.commit");
+        consumer["kafka_properties"] = serde_json::json!({"security.protocol": "SASL_SSL"});
+        let config = crate::SyncConfig::from_json(consumer).unwrap();
+        assert!(config.kafka_properties.contains("security.protocol"));
+        let replay = serde_json::json!({"brokers": "b", "kafka_properties": {"group.id": "x"}});
+        let error = crate::ReplayOptions::from_json(replay).unwrap_err();
+        assert_eq!(field_of(error), "kafka_properties.group.id");
+    }
+
+    #[test]
+    fn malformed_names_and_empty_values_are_refused() {
+        assert_eq!(
+            field_of(
+                props(&[("Security.Protocol", "SSL")])
+                    .validate()
+                    .unwrap_err()
+            ),
+            "kafka_properties.Security.Protocol"
+        );
+        assert_eq!(
+            field_of(props(&[("sasl.username", " ")]).validate().unwrap_err()),
+            "kafka_properties.sasl.username"
+        );
+        props(&[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+        ])
+        .validate()
+        .unwrap();
+    }
+
+    #[test]
+    fn debug_masks_secrets() {
+        let shown = format!(
+            "{:?}",
+            props(&[("sasl.password", "hunter2"), ("sasl.username", "sync")])
+        );
+        assert!(
+            !shown.contains("hunter2") && shown.contains("sync"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_config_carries_brokers_client_id_and_pass_through() {
+        let config = client_config(
+            "b:9092",
+            &props(&[("socket.keepalive.enable", "true")]),
+            &client_id("dlq", "h-0"),
+        );
+        assert_eq!(config.get("bootstrap.servers"), Some("b:9092"));
+        assert_eq!(config.get("client.id"), Some("dbsync-dlq-h-0"));
+        assert_eq!(config.get("socket.keepalive.enable"), Some("true"));
+    }
+
+    /// The error text of creating a consumer with `pairs` passed through.
+    fn creation_error_text(pairs: &[(&str, &str)]) -> String {
+        let properties = props(pairs);
+        let result = client_config("127.0.0.1:1", &properties, "t")
+            .create::<BaseConsumer>()
+            .map_err(creation_error(&properties, "creating"));
+        match result {
+            Ok(_) => panic!("librdkafka accepted {pairs:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_property_librdkafka_refuses_becomes_a_config_error_naming_it() {
+        let text = creation_error_text(&[("no.such.property", "1")]);
+        assert!(
+            text.starts_with("config field `kafka_properties.no.such.property` is invalid"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_ca_file_names_its_property() {
+        let text = creation_error_text(&[
+            ("security.protocol", "SSL"),
+            ("ssl.ca.location", "/nonexistent/ca.pem"),
+        ]);
+        assert!(text.contains("kafka_properties.ssl.ca.location"), "{text}");
+    }
+}
