@@ -133,7 +133,20 @@ impl Consumer {
         };
         // rdkafka's stream consumer and future producer start their timers inside the runtime's context.
         let _context = runtime.enter();
-        let target = runtime.block_on(Target::connect(&config.target_dsn, &mapping, &options))?;
+        let target = runtime
+            .block_on(Target::connect(&config.target_dsn, &mapping, &options))
+            .map_err(|error| {
+                if error.is_tls_failure() {
+                    return Error::Config(crate::config::invalid(
+                        "target_dsn",
+                        &format!(
+                            "TLS to the target database failed: {error} (check the DSN's CA, `sslrootcert` / \
+                             `ssl-ca`, and its `sslmode` / `ssl-mode`)"
+                        ),
+                    ));
+                }
+                Error::from(error)
+            })?;
         let kafka_error = |context: &str| {
             let context = context.to_string();
             move |source| Error::Kafka { context, source }
@@ -163,7 +176,16 @@ impl Consumer {
         ))?;
         let metadata = kafka
             .fetch_metadata(Some(&config.topic), Duration::from_secs(10))
-            .map_err(kafka_error("reading topic metadata"))?;
+            .map_err(|source| {
+                // librdkafka queues its error and log events for the next poll: serve them (a subscription does
+                // not exist yet, so nothing is consumed) to learn what the failure was.
+                let _ = runtime.block_on(tokio::time::timeout(
+                    Duration::from_millis(300),
+                    kafka.recv(),
+                ));
+                let last = kafka.context().last_error();
+                kafka::connection_error(last.as_deref(), "reading topic metadata", source)
+            })?;
         let exists = metadata
             .topics()
             .iter()

@@ -146,6 +146,48 @@ pub fn creation_error(
     }
 }
 
+/// Maps a failed first call to the brokers (the consumer's start-up metadata request). librdkafka reports a TLS or
+/// SASL failure only through its error callback and the call itself just times out, so `last_error` is the last
+/// error the client context saw: a certificate that does not verify becomes a config error naming
+/// `kafka_properties.ssl.ca.location`, a refused login one naming `kafka_properties.sasl.password`; anything else
+/// stays a Kafka error with `context`.
+pub fn connection_error(last_error: Option<&str>, context: &str, source: KafkaError) -> Error {
+    if let Some((name, hint)) = last_error.and_then(blamed_connection_setting) {
+        return Error::Config(invalid(
+            &format!("{FIELD}.{name}"),
+            &format!("{hint} (librdkafka: {})", last_error.unwrap_or_default()),
+        ));
+    }
+    Error::Kafka {
+        context: context.to_string(),
+        source,
+    }
+}
+
+/// Whether a line librdkafka reported points at a setting ([`connection_error`] would name it).
+pub(crate) fn blames_a_setting(reported: &str) -> bool {
+    blamed_connection_setting(reported).is_some()
+}
+
+/// The setting behind a connection failure librdkafka reported, and what to check.
+fn blamed_connection_setting(reported: &str) -> Option<(&'static str, &'static str)> {
+    let text = reported.to_ascii_lowercase();
+    if text.contains("certificate verify failed") || text.contains("ssl handshake failed") {
+        return Some((
+            "ssl.ca.location",
+            "the broker's TLS certificate did not verify: check that this CA (the system's CA store when unset) \
+             signed it and that it names the host in `brokers`",
+        ));
+    }
+    if text.contains("sasl authentication") || text.contains("authentication failed") {
+        return Some((
+            "sasl.password",
+            "the broker refused the SASL login: check sasl.mechanism, sasl.username and sasl.password",
+        ));
+    }
+    None
+}
+
 /// The pass-through property a creation error is about, if any.
 fn blamed_property<'a>(properties: &'a KafkaProperties, error: &KafkaError) -> Option<&'a str> {
     match error {
@@ -294,5 +336,43 @@ mod tests {
             ("ssl.ca.location", "/nonexistent/ca.pem"),
         ]);
         assert!(text.contains("kafka_properties.ssl.ca.location"), "{text}");
+    }
+
+    #[test]
+    fn a_certificate_that_does_not_verify_names_the_ca_setting() {
+        let reported = "Local: SSL error: ssl://127.0.0.1:9094/bootstrap: SSL handshake failed: \
+                        error:0A000086:SSL routines::certificate verify failed: broker certificate could not be \
+                        verified, verify that ssl.ca.location is correctly configured";
+        let text = connection_error(
+            Some(reported),
+            "reading topic metadata",
+            KafkaError::MetadataFetch(rdkafka::types::RDKafkaErrorCode::OperationTimedOut),
+        )
+        .to_string();
+        assert!(
+            text.starts_with("config field `kafka_properties.ssl.ca.location` is invalid"),
+            "{text}"
+        );
+        let text = connection_error(
+            Some("Local: Authentication failure: SASL authentication error: Authentication failed"),
+            "reading topic metadata",
+            KafkaError::MetadataFetch(rdkafka::types::RDKafkaErrorCode::OperationTimedOut),
+        )
+        .to_string();
+        assert!(text.contains("kafka_properties.sasl.password"), "{text}");
+        let error = connection_error(
+            Some("Local: Broker transport failure: Connection refused"),
+            "reading topic metadata",
+            KafkaError::MetadataFetch(rdkafka::types::RDKafkaErrorCode::OperationTimedOut),
+        );
+        assert!(matches!(error, Error::Kafka { .. }), "{error}");
+        assert!(matches!(
+            connection_error(
+                None,
+                "x",
+                KafkaError::MetadataFetch(rdkafka::types::RDKafkaErrorCode::OperationTimedOut)
+            ),
+            Error::Kafka { .. }
+        ));
     }
 }

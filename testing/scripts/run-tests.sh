@@ -4,7 +4,8 @@
 #      row clock, tombstone keys, restart of FAILED connector tasks, Connect's logs and the connectors' heartbeats,
 #      PostgreSQL from a clone under /root;
 #   2. Rust: formatting, clippy, unit and integration tests (cargo test: real PostgreSQL, MariaDB, Kafka);
-#   3. PHP: PHPUnit, including the `integration` group (real consumer through artisan);
+#   3. PHP: PHPUnit, including the `integration` group (real consumer through artisan); TLS end to end (SASL_SSL
+#      Kafka, TLS to both databases, wrong CAs refused naming the setting);
 #   4. end to end through `php artisan consume:*` running in the background.
 # Each suite prints its own "N passed, N failed" line; this script prints the total and fails if any suite failed.
 #   DBSYNC_TEST_SKIP_LIFECYCLE=1  skip the wipe-and-restart test (faster local runs)
@@ -46,6 +47,9 @@ suite "cargo fmt" cargo fmt --all -- --check
 suite "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 suite "cargo test" cargo test --workspace --quiet
 suite "phpunit" $scripts/test-php.sh --group default,integration
+# TLS end to end: throwaway TLS broker and MariaDB, TLS on the stack's PostgreSQL (reset afterwards); needs the
+# debug extension that the phpunit suite builds.
+suite "tls" $scripts/test-tls.sh
 # The consumers run in the background for the end-to-end suites and stop (committing) afterwards.
 suite "consumers start" $scripts/consumers.sh restart
 for name in backfill legacy-to-revamp revamp-to-legacy loop-prevention conflicts schema-evolution idempotency dlq db-failures convergence scale-out status metrics outage; do

@@ -8,6 +8,7 @@
 //! whoever owns it next, and the ledger makes repeats no-ops), an assigned one starts empty from the committed
 //! offset and is resumed (librdkafka keeps an application's pause across unassign and assign).
 
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::ClientContext;
 use std::sync::Mutex;
@@ -30,6 +31,9 @@ pub(crate) struct RebalanceLog {
     changes: Mutex<Vec<AssignmentChange>>,
     /// Consumer lag from librdkafka's statistics (metrics only).
     pub(crate) lag: crate::metrics::KafkaLag,
+    /// The last error librdkafka reported through its error callback (e.g. a TLS handshake failure), which a
+    /// timed-out start-up call is mapped from.
+    last_error: Mutex<Option<String>>,
 }
 
 impl RebalanceLog {
@@ -39,6 +43,21 @@ impl RebalanceLog {
             Ok(mut changes) => std::mem::take(&mut *changes),
             // A panic while holding the lock cannot leave a half-written Vec; keep going with what is there.
             Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        }
+    }
+
+    /// The last error librdkafka reported, as `<error>: <reason>`.
+    pub(crate) fn last_error(&self) -> Option<String> {
+        match self.last_error.lock() {
+            Ok(last) => last.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn keep_error(&self, text: String) {
+        match self.last_error.lock() {
+            Ok(mut last) => *last = Some(text),
+            Err(poisoned) => *poisoned.into_inner() = Some(text),
         }
     }
 
@@ -53,6 +72,39 @@ impl RebalanceLog {
 impl ClientContext for RebalanceLog {
     fn stats(&self, statistics: rdkafka::statistics::Statistics) {
         self.lag.update(&statistics);
+    }
+
+    /// As rdkafka's default (same levels, target `librdkafka`), and a TLS or SASL failure is also kept for
+    /// [`RebalanceLog::last_error`]: log lines come from librdkafka's own threads at once, while the error callback
+    /// waits for a poll that a start-up call does not make.
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => {
+                tracing::error!(target: "librdkafka", "librdkafka: {fac} {message}")
+            }
+            RDKafkaLogLevel::Warning => {
+                tracing::warn!(target: "librdkafka", "librdkafka: {fac} {message}")
+            }
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(target: "librdkafka", "librdkafka: {fac} {message}")
+            }
+            RDKafkaLogLevel::Debug => {
+                tracing::debug!(target: "librdkafka", "librdkafka: {fac} {message}")
+            }
+        }
+        if (level as i32) <= (RDKafkaLogLevel::Warning as i32)
+            && crate::kafka::blames_a_setting(message)
+        {
+            self.keep_error(message.to_string());
+        }
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        tracing::error!("librdkafka: {error}: {reason}");
+        self.keep_error(format!("{error}: {reason}"));
     }
 }
 

@@ -86,6 +86,22 @@ impl WriteError {
         }
     }
 
+    /// The TLS handshake with the database failed (a CA or certificate that does not verify, a host name the
+    /// certificate does not carry, a server without TLS when the DSN asks for it): a fault of the DSN's TLS
+    /// parameters when it happens at start.
+    pub fn is_tls_failure(&self) -> bool {
+        matches!(
+            self,
+            WriteError::Unavailable {
+                source: sqlx::Error::Tls(_),
+                ..
+            } | WriteError::Statement {
+                source: sqlx::Error::Tls(_),
+                ..
+            }
+        )
+    }
+
     /// An outage: pause everything and retry however long it takes (`class() == Unavailable`).
     pub fn is_unavailable(&self) -> bool {
         self.class() == ErrorClass::Unavailable
@@ -204,6 +220,16 @@ mod tests {
             assert_eq!(error.reason(), DeadLetterReason::TargetUnavailable);
             assert_eq!(error.cause(), None);
         }
+    }
+
+    #[test]
+    fn a_tls_handshake_failure_is_told_apart() {
+        let error = WriteError::from_sqlx(
+            "connecting",
+            sqlx::Error::Tls("certificate verify failed".into()),
+        );
+        assert!(error.is_tls_failure());
+        assert!(!WriteError::from_sqlx("connecting", sqlx::Error::PoolTimedOut).is_tls_failure());
     }
 
     #[test]
