@@ -215,6 +215,19 @@ consume() { # COMMAND KAFKA_CA LEGACY_DSN REVAMP_DSN ARGS...: runs the consumer;
         timeout 90 "$REPO_ROOT/testing/scripts/artisan.sh" "consume:$command" "$@" >"$WORK/out" 2>&1
 }
 
+# sync_over_tls NAME ID EVENT TARGET: puts EVENT (keyed by ID) on tls.NAME through the plaintext listener, then runs
+# consume:NAME over SASL_SSL and TLS to TARGET until it is caught up.
+sync_over_tls() {
+    local started=$SECONDS
+    printf '{"id":%s}\t%s\n' "$2" "$3" |
+        kcat -b "$PLAIN_BROKER" -P -t "tls.${1%-events}.events" -K $'\t' 2>>"$WORK/kcat.log"
+    if consume "$1" "$WORK/ca.pem" "$LEGACY_DSN_TLS" "$REVAMP_DSN_TLS" --stop-when-empty --max-time=60; then
+        pass "consume:$1 over SASL_SSL and TLS to $4 exits 0 ($((SECONDS - started)) s)"
+    else
+        fail "consume:$1 failed: $(tail -n 5 "$WORK/out")"
+    fi
+}
+
 echo "== legacy -> revamp over TLS"
 LEGACY_ID=$((970000000000 + RANDOM * 1000 + RANDOM % 1000))
 now_us=$(($(date +%s%N) / 1000))
@@ -226,14 +239,7 @@ legacy_event=$(jq -cn --argjson id "$LEGACY_ID" --arg run "$run" --argjson lsn "
     source: {version: "3.6.1.Final", connector: "postgresql", name: "legacy", ts_ms: ($lsn / 1000 | floor),
              db: "legacy_db", schema: "public", table: "legacy_users", txId: 4242, lsn: $lsn},
     op: "c", ts_ms: ($lsn / 1000 | floor)}')
-printf '{"id":%s}\t%s\n' "$LEGACY_ID" "$legacy_event" |
-    kcat -b "$PLAIN_BROKER" -P -t tls.legacy.events -K $'\t' 2>>"$WORK/kcat.log"
-started=$SECONDS
-if consume legacy-events "$WORK/ca.pem" "$LEGACY_DSN_TLS" "$REVAMP_DSN_TLS" --stop-when-empty --max-time=60; then
-    pass "consume:legacy-events over SASL_SSL and TLS to MariaDB exits 0 ($((SECONDS - started)) s)"
-else
-    fail "consume:legacy-events failed: $(tail -n 5 "$WORK/out")"
-fi
+sync_over_tls legacy-events "$LEGACY_ID" "$legacy_event" MariaDB
 check_eq "the legacy row arrived in the TLS MariaDB" "tls-$run" \
     "$(my_tls_admin "$DBSYNC_MYSQL_DATABASE" -e "SELECT user_name FROM revamp_users WHERE id = $LEGACY_ID")"
 
@@ -249,14 +255,7 @@ revamp_event=$(jq -cn --argjson id "$REVAMP_ID" --arg run "$run" --argjson us "$
              snapshot: "false", db: "revamp_db", table: "revamp_users", server_id: 1, gtid: null,
              file: "mysql-bin.000001", pos: ($us % 1000000000), row: 0, thread: 1, query: null},
     transaction: null, op: "c", ts_ms: ($us / 1000 | floor)}')
-printf '{"id":%s}\t%s\n' "$REVAMP_ID" "$revamp_event" |
-    kcat -b "$PLAIN_BROKER" -P -t tls.revamp.events -K $'\t' 2>>"$WORK/kcat.log"
-started=$SECONDS
-if consume revamp-events "$WORK/ca.pem" "$LEGACY_DSN_TLS" "$REVAMP_DSN_TLS" --stop-when-empty --max-time=60; then
-    pass "consume:revamp-events over SASL_SSL and TLS to PostgreSQL exits 0 ($((SECONDS - started)) s)"
-else
-    fail "consume:revamp-events failed: $(tail -n 5 "$WORK/out")"
-fi
+sync_over_tls revamp-events "$REVAMP_ID" "$revamp_event" PostgreSQL
 check_eq "the revamp row arrived in PostgreSQL" "tls-r-$run" \
     "$(pg "SELECT username FROM legacy_users WHERE id = $REVAMP_ID")"
 
