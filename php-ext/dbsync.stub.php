@@ -93,6 +93,18 @@ namespace DbSync {
     }
 
     /**
+     * `DbSync\logToDirectory(string $directory): bool`: logs to a daily file `dbsync.YYYY-MM-DD.log` in `$directory`
+     * (created if missing) besides stderr. Call it before the first `Consumer`; returns `false` when logging was already
+     * set up (the earlier set-up is kept).
+     *
+     * @throws \DbSync\Exception\ConfigException when the directory cannot be created or written
+     *
+     * @param string $directory
+     * @return bool
+     */
+    function logToDirectory(string $directory): bool {}
+
+    /**
      * `DbSync\replayDeadLetters(array $options)`: replays the dead letters `$options` select (the keys of
      * dbsync-core's `ReplayOptions`: `brokers`, `dlq_topic`, `group_id`, `reasons`, `dry_run`, `max_messages`).
      *

@@ -74,6 +74,10 @@ const COMMIT_RETRY_INTERVAL: Duration = Duration::from_secs(1);
 /// A child waits for its parent at most this long, even while the topic's other partitions are not consumed past
 /// it (a partition stalled for good must not hold a child forever).
 pub const PARENT_WAIT_CAP: Duration = Duration::from_secs(600);
+/// How long the start waits for the topic's metadata before it gives up on the brokers.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+/// One metadata request's wait; between two, the client's reported errors are checked.
+const METADATA_SLICE: Duration = Duration::from_millis(500);
 /// Session timeout: how long the group waits for a silent member before giving its partitions to others. With
 /// static membership a restarted member takes them back at once, so this only delays scale-down.
 const SESSION_TIMEOUT_MS: &str = "10000";
@@ -174,18 +178,31 @@ impl Consumer {
             &config.kafka_properties,
             "creating the consumer",
         ))?;
-        let metadata = kafka
-            .fetch_metadata(Some(&config.topic), Duration::from_secs(10))
-            .map_err(|source| {
-                // librdkafka queues its error and log events for the next poll: serve them (a subscription does
-                // not exist yet, so nothing is consumed) to learn what the failure was.
-                let _ = runtime.block_on(tokio::time::timeout(
-                    Duration::from_millis(300),
-                    kafka.recv(),
-                ));
-                let last = kafka.context().last_error();
-                kafka::connection_error(last.as_deref(), "reading topic metadata", source)
-            })?;
+        // Metadata is asked for in short slices so that a TLS or SASL failure (reported by librdkafka only
+        // through its log and error callbacks; the call itself just times out) ends the start at once.
+        let deadline = Instant::now() + METADATA_TIMEOUT;
+        let metadata = loop {
+            match kafka.fetch_metadata(Some(&config.topic), METADATA_SLICE) {
+                Ok(metadata) => break metadata,
+                Err(source) => {
+                    // librdkafka queues its error and log events for the next poll: serve them (a subscription
+                    // does not exist yet, so nothing is consumed) to learn what the failure was.
+                    let _ = runtime.block_on(tokio::time::timeout(
+                        Duration::from_millis(100),
+                        kafka.recv(),
+                    ));
+                    let last = kafka.context().last_error();
+                    let blamed = last.as_deref().is_some_and(kafka::blames_a_setting);
+                    if blamed || Instant::now() >= deadline {
+                        return Err(kafka::connection_error(
+                            last.as_deref(),
+                            "reading topic metadata",
+                            source,
+                        ));
+                    }
+                }
+            }
+        };
         let exists = metadata
             .topics()
             .iter()
@@ -210,7 +227,7 @@ impl Consumer {
             &config.kafka_properties,
             "creating the dead-letter producer",
         ))?;
-        info!(topic = %config.topic, group = %config.group_id, instance = %instance_id, target = %target.side(), "consumer ready");
+        info!(topic = %config.topic, group = %config.group_id, instance = %instance_id, target_db = %target.side(), "consumer ready");
         let metrics = PipelineMetrics::new(config.direction, &config.topic);
         Ok(Consumer {
             runtime,

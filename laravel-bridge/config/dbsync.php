@@ -67,4 +67,9 @@ return [
         // Unset: no endpoint.
         'metrics_addr' => env('DBSYNC_METRICS_ADDR'),
     ],
+
+    // A directory where the commands also write their log lines, to a daily file dbsync.YYYY-MM-DD.log (14 days
+    // kept), besides stderr; e.g. storage_path('logs') to have them next to Laravel's own. A relative path is
+    // resolved against the app's base path. Unset: stderr only (let the process supervisor capture it).
+    'log_directory' => env('DBSYNC_LOG_DIR'),
 ];

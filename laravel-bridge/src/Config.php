@@ -59,6 +59,7 @@ final class Config
         'consumer.conflict_window_ms' => 'DBSYNC_CONFLICT_WINDOW_MS',
         'consumer.instance_id' => 'DBSYNC_INSTANCE_ID',
         'consumer.metrics_addr' => 'DBSYNC_METRICS_ADDR',
+        'log_directory' => 'DBSYNC_LOG_DIR',
     ];
 
     /**
@@ -81,6 +82,8 @@ final class Config
         public readonly array $kafkaProperties = [],
         /** host:port of the consumer's Prometheus endpoint; null: none */
         public readonly ?string $metricsAddr = null,
+        /** where the daily log file goes besides stderr; null: stderr only */
+        public readonly ?string $logDirectory = null,
     ) {
     }
 
@@ -130,6 +133,7 @@ final class Config
             problem: $problem,
             kafkaProperties: $kafkaProperties,
             metricsAddr: $get('consumer.metrics_addr'),
+            logDirectory: self::resolve($get('log_directory'), $basePath),
         );
     }
 

@@ -190,6 +190,14 @@ final class ConfigTest extends TestCase
         self::assertSame('mapping/x.toml', Config::fromArray(['mapping_path' => 'mapping/x.toml'])->mappingPath);
     }
 
+    public function testTheLogDirectoryIsOptionalAndResolvedAgainstTheBasePath(): void
+    {
+        self::assertNull(Config::fromArray([])->logDirectory);
+        self::assertNull(Config::fromArray(['log_directory' => ''])->logDirectory);
+        self::assertSame('/app/storage/logs', Config::fromArray(['log_directory' => 'storage/logs'], '/app')->logDirectory);
+        self::assertSame('/var/log/dbsync', Config::fromArray(['log_directory' => '/var/log/dbsync'], '/app')->logDirectory);
+    }
+
     public function testEveryKeyNamesItsEnvironmentVariable(): void
     {
         $file = require __DIR__ . '/../config/dbsync.php';

@@ -9,6 +9,7 @@
 //!   topics; returns the summary (`read`, `replayed`, `skipped`, `reasons`, `dry_run`).
 //! - `DbSync\status(array $options): array` ([`status`](mod@status)): the sync's status as `dbsync:status` shows
 //!   it (lag, ledgers, dead letters, connectors, slot, clock skew, verdict and exit code).
+//! - `DbSync\logToDirectory(string $directory): bool` ([`logging`]): also log to a daily file there.
 //! - `DbSync\version(): string`: the dbsync-core version.
 //! - `DbSync\Testing\panic(string $message)`: debug builds only; panics, to test the panic boundary.
 //! - `DbSync\Exception\SyncException` and its subclass `DbSync\Exception\ConfigException` ([`exception`]).
@@ -21,7 +22,7 @@
 //! - [`info`]: the `php --ri dbsync` table (version, build, librdkafka features).
 //! - [`exception`]: the exception classes, the core-error mapping and [`exception::guard`], the panic boundary every
 //!   function and method runs its body in.
-//! - [`logging`]: the `tracing` subscriber (text or JSON lines on stderr) installed on first use.
+//! - [`logging`]: the `tracing` subscriber (text or JSON lines on stderr, and a daily file) installed on first use.
 
 #![cfg_attr(windows, feature(abi_vectorcall))]
 
@@ -67,6 +68,21 @@ pub fn status(options: &ZendHashTable) -> PhpResult<Zval> {
     exception::guard(|| status::status(options))
 }
 
+/// `DbSync\logToDirectory(string $directory): bool`: logs to a daily file `dbsync.YYYY-MM-DD.log` in `$directory`
+/// (created if missing) besides stderr. Call it before the first `Consumer`; returns `false` when logging was already
+/// set up (the earlier set-up is kept).
+///
+/// @throws \DbSync\Exception\ConfigException when the directory cannot be created or written
+#[php_function]
+#[php(name = "DbSync\\logToDirectory")]
+pub fn log_to_directory(directory: String) -> PhpResult<bool> {
+    exception::guard(|| {
+        logging::install_with_directory(std::path::Path::new(&directory)).map_err(|e| {
+            exception::unsupported_config_value("log_directory", &format!("is unusable: {e}"))
+        })
+    })
+}
+
 /// `DbSync\Testing\panic(string $message)`, in debug builds only (the ones `testing/scripts/test-php.sh` loads):
 /// panics with `$message`, so a test can check that the panic boundary turns it into a `SyncException`.
 #[cfg(debug_assertions)]
@@ -90,6 +106,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<supervise::PhpSupervisor>()
         .function(wrap_function!(replay_dead_letters))
         .function(wrap_function!(status))
+        .function(wrap_function!(log_to_directory))
         .function(wrap_function!(version));
     #[cfg(debug_assertions)]
     let module = module.function(wrap_function!(test_panic));

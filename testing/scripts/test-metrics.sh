@@ -4,7 +4,8 @@
 # batch-apply and end-to-end lag histograms with samples, the consumer-lag gauge, and passes `promtool check
 # metrics`; deploy/prometheus passes `promtool check config` and `promtool check rules`; a real Prometheus started
 # here with that config answers PromQL for the lag and the applied rate. Part 2: a consumer run with
-# DBSYNC_LOG_FORMAT=json writes only JSON objects on stderr, none holding a password of stack.env or a row's values.
+# DBSYNC_LOG_FORMAT=json writes only JSON objects on stderr, none holding a password of stack.env or a row's values;
+# with DBSYNC_LOG_DIR the same lines land in a daily file there, and an unusable directory exits 2.
 # Polls with deadlines; Prometheus (own data dir, DBSYNC_TEST_PROMETHEUS_PORT, default 9490) is stopped and the
 # background consumers are running again whatever happens.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -111,7 +112,7 @@ if poll_until 90 write_then_rate; then pass "applied rate above zero: $(query "$
 
 # --- part 2: JSON logs ---------------------------------------------------------------------------------------------
 "$TEST_ROOT/testing/scripts/consumers.sh" stop >/dev/null
-DBSYNC_LOG_FORMAT=json DBSYNC_METRICS_ADDR='' "$TEST_ROOT/testing/scripts/artisan.sh" consume:legacy-events \
+DBSYNC_LOG_FORMAT=json DBSYNC_LOG_DIR="$tmp/logs" DBSYNC_METRICS_ADDR='' "$TEST_ROOT/testing/scripts/artisan.sh" consume:legacy-events \
     >"$tmp/json.out" 2>"$tmp/json.err" </dev/null &
 json_pid=$!
 poll_until 30 grep -q 'consumer ready' "$tmp/json.err" || true
@@ -128,6 +129,18 @@ else
     fail "$((lines - bad)) of $lines stderr lines are not JSON objects: $(jq -R 'select((fromjson? | objects) == null)' <"$tmp/json.err" | head -n 3)"
 fi
 check_eq "the JSON log has the start-up line" 1 "$(jq -R 'fromjson? | select(.message == "consumer ready") | 1' <"$tmp/json.err" | head -n 1)"
+# The same lines land in the daily file of the configured log directory (config dbsync.log_directory).
+daily="$tmp/logs/dbsync.$(date -u +%F).log"
+if [ -s "$daily" ] && [ -n "$(jq -R 'fromjson? | select(.message == "consumer ready") | 1' <"$daily")" ]; then
+    pass "the daily log file $(basename "$daily") holds the JSON lines ($(wc -l <"$daily") lines)"
+else
+    fail "no daily log file with the start-up line in $tmp/logs: $(ls "$tmp/logs" 2>&1)"
+fi
+: >"$tmp/logs-file" # a file where a directory is expected
+DBSYNC_LOG_DIR="$tmp/logs-file/sub" "$TEST_ROOT/testing/scripts/artisan.sh" consume:legacy-events --max-time=1 \
+    >"$tmp/baddir.out" 2>&1 </dev/null && code=0 || code=$?
+check_eq "an unusable log directory exits 2 (invalid configuration)" 2 "$code"
+if grep -q 'log_directory' "$tmp/baddir.out"; then pass "and the message names log_directory"; else fail "message: $(head -c 300 "$tmp/baddir.out")"; fi
 leaks=0
 while IFS='=' read -r key value; do
     [ -n "$value" ] || continue

@@ -55,6 +55,7 @@ abstract class ConsumeCommand extends Command
         try {
             $maxEvents = $this->wholeNumberOption('max-events');
             $maxTime = $this->secondsOption('max-time');
+            Extension::logTo($config);
             $consumer = new Consumer($config->forDirection($this->direction()));
         } catch (InvalidArgumentException|SyncException $e) {
             return $this->fail($e);

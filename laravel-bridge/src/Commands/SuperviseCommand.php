@@ -55,6 +55,7 @@ final class SuperviseCommand extends Command
         }
         try {
             $interval = $this->interval();
+            Extension::logTo($config);
             $supervisor = new Supervisor($config->forSupervisor());
         } catch (InvalidArgumentException|SyncException $e) {
             return $this->fail($e);
