@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK := testing/stack
 
-.PHONY: help deps up down status wipe ext demo consumers-start consumers-stop test test-stack
+.PHONY: help deps up down status wipe ext demo consumers-start consumers-stop test test-stack header
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -41,3 +41,6 @@ test: up ## run every test (unit, integration, end to end) against the real stac
 
 test-stack: up ## only the stack tests (CDC events, source stamping, echo filter)
 	@testing/scripts/test-stack.sh
+
+header: ## regenerate core/include/dbsync.h (the C ABI) with cbindgen; installs cbindgen once
+	@core/include/generate.sh

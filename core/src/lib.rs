@@ -27,7 +27,10 @@
 //! - [`metrics`]: the counters a run returns, and Prometheus metrics served on `metrics_addr`.
 //! - [`error`]: the library's error types and dead-letter reasons.
 //! - `timestamp` (private): the timestamp spellings met on the wire.
+//! - `capi` (cargo feature `capi`): the C ABI behind `include/dbsync.h` (README, "Use from C").
 
+#[cfg(feature = "capi")]
+pub mod capi;
 pub mod config;
 pub mod conflict;
 mod consume;

@@ -46,6 +46,7 @@ suite "docker-compose cross-check" /usr/bin/python3 $scripts/test-compose.py
 suite "cargo fmt" cargo fmt --all -- --check
 suite "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 suite "cargo test" cargo test --workspace --quiet
+suite "c abi" $scripts/test-c-abi.sh
 suite "phpunit" $scripts/test-php.sh --group default,integration
 # TLS end to end: throwaway TLS broker and MariaDB, TLS on the stack's PostgreSQL (reset afterwards); needs the
 # debug extension that the phpunit suite builds.

@@ -9,6 +9,7 @@ APT_PACKAGES=(
     openjdk-17-jre-headless maven
     php8.2-cli php8.2-dev php8.2-pgsql php8.2-mysql php-laravel-framework phpunit composer
     clang libclang-dev cmake g++ make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev python3-yaml prometheus
+    valgrind # the C ABI's test (testing/c/) runs under valgrind and ASan (libasan comes with gcc)
 )
 
 install_debian_packages() {
@@ -64,4 +65,11 @@ if [ ! -f "$JARS/plugins/debezium/debezium-scripting-$debezium_version.jar" ]; t
         -DoutputDirectory="$JARS/plugins/debezium" >"$LOGS/mvn-scripting.log" 2>&1 ||
         die "maven could not fetch debezium-scripting (log: $LOGS/mvn-scripting.log)"
 fi
+# The Debezium JDBC sink, for the comparison in `make bench` (testing/benchmarks/jdbc-sink.sh), in its own plugin
+# folder at the same Debezium version. Without Jackson: the worker's newer Jackson clashes with a plugin-local copy
+# ("BlackbirdModule not a subtype"). Nor the Oracle and SQL Server drivers, which the bench does not use.
+jdbc_dir="$JARS/plugins/debezium-jdbc"
+[ -f "$jdbc_dir/debezium-connector-jdbc-$debezium_version.jar" ] || rm -f "$jdbc_dir/.pom.sha256"
+resolve_jars debezium-jdbc "$jdbc_dir" -Ddebezium.version="$debezium_version" \
+    -DexcludeGroupIds=org.apache.kafka,org.slf4j,com.fasterxml.jackson,com.oracle.database,com.microsoft.sqlserver
 log "deps ready"
