@@ -105,6 +105,21 @@ namespace DbSync {
     function logToDirectory(string $directory): bool {}
 
     /**
+     * `DbSync\repair(array $options, ?callable $progress = null): array`: verifies as `DbSync\verify()` does, then writes
+     * the version the conflict rules choose for each confirmed difference, as the sync service (`dry_run`: only plans).
+     * Returns `dry_run`, `verify` (the verify report), `actions` (entity, key, action, side, version, outcome),
+     * `applied`, `not_applied` and `exit_code`.
+     *
+     * @throws \DbSync\Exception\ConfigException when an option is missing or invalid (the message names it)
+     * @throws \DbSync\Exception\SyncException when a database or Kafka cannot be read or written
+     *
+     * @param array $options
+     * @param callable|null $progress
+     * @return mixed
+     */
+    function repair(array $options, ?callable $progress = null): mixed {}
+
+    /**
      * `DbSync\replayDeadLetters(array $options)`: replays the dead letters `$options` select (the keys of
      * dbsync-core's `ReplayOptions`: `brokers`, `dlq_topic`, `group_id`, `reasons`, `dry_run`, `max_messages`).
      *
@@ -128,6 +143,22 @@ namespace DbSync {
      * @return mixed
      */
     function status(array $options): mixed {}
+
+    /**
+     * `DbSync\verify(array $options, ?callable $progress = null): array`: compares both databases through the mapping
+     * (the keys of dbsync-core's `VerifyOptions`: `legacy_dsn`, `revamp_dsn`, `mapping_path`, `entities`, `chunk_size`,
+     * `since`, `min_key`, `max_key`, `brokers`, ...) and returns the report: `in_sync`, `exit_code` (0 in sync, 1 drift),
+     * `rows`, `rows_per_second`, `entities`, `confirmation`, `differences`, `unsettled`. `$progress` receives an array
+     * (`phase`, `entity`, `rows`, `total`, `rows_per_second`, `eta_seconds`, `suspects`) a few times a second.
+     *
+     * @throws \DbSync\Exception\ConfigException when an option is missing or invalid (the message names it)
+     * @throws \DbSync\Exception\SyncException when a database or Kafka cannot be read
+     *
+     * @param array $options
+     * @param callable|null $progress
+     * @return mixed
+     */
+    function verify(array $options, ?callable $progress = null): mixed {}
 
     /**
      * `DbSync\version()`: the dbsync-core version the extension was built with.

@@ -24,6 +24,8 @@
 //! - [`replay`]: sends dead letters back to the topic they came from, once their cause is fixed.
 //! - [`supervise`]: restarts FAILED Kafka Connect connectors and tasks (Debezium) with backoff.
 //! - [`status`](mod@status): what `dbsync:status` shows: lag, ledger figures, dead letters, connectors, slot, clock skew.
+//! - [`verify`](mod@verify): `dbsync:verify` and `dbsync:repair`: chunked, hashed comparison of both databases
+//!   through the mapping, confirmed drift, repairs through the writer.
 //! - [`metrics`]: the counters a run returns, and Prometheus metrics served on `metrics_addr`.
 //! - [`error`]: the library's error types and dead-letter reasons.
 //! - `timestamp` (private): the timestamp spellings met on the wire.
@@ -50,6 +52,7 @@ pub mod supervise;
 mod testdata;
 mod timestamp;
 pub mod transform;
+pub mod verify;
 pub mod write;
 
 pub use config::{Direction, SyncConfig};

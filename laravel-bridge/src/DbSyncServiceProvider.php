@@ -3,7 +3,8 @@
 /**
  * Describes the package to Laravel: merges config/dbsync.php, binds the typed Config (read once, a singleton the
  * commands get injected), publishes the config (tag dbsync-config) and registers the consume:*, dbsync:replay-dlq,
- * dbsync:supervise and dbsync:status commands when running in the console. Nothing else happens here.
+ * dbsync:supervise, dbsync:status, dbsync:verify and dbsync:repair commands when running in the console. Nothing
+ * else happens here.
  */
 
 declare(strict_types=1);
@@ -12,9 +13,11 @@ namespace DbSync\Laravel;
 
 use DbSync\Laravel\Commands\ConsumeLegacyEventsCommand;
 use DbSync\Laravel\Commands\ConsumeRevampEventsCommand;
+use DbSync\Laravel\Commands\RepairCommand;
 use DbSync\Laravel\Commands\ReplayDeadLettersCommand;
 use DbSync\Laravel\Commands\StatusCommand;
 use DbSync\Laravel\Commands\SuperviseCommand;
+use DbSync\Laravel\Commands\VerifyCommand;
 use Illuminate\Contracts\Foundation\Application;
 use Illuminate\Support\ServiceProvider;
 
@@ -43,6 +46,8 @@ final class DbSyncServiceProvider extends ServiceProvider
             ReplayDeadLettersCommand::class,
             SuperviseCommand::class,
             StatusCommand::class,
+            VerifyCommand::class,
+            RepairCommand::class,
         ]);
     }
 }

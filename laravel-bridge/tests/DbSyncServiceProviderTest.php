@@ -70,5 +70,7 @@ final class DbSyncServiceProviderTest extends TestCase
         self::assertTrue($artisan->has('consume:revamp-events'));
         self::assertTrue($artisan->has('dbsync:replay-dlq'));
         self::assertTrue($artisan->has('dbsync:supervise'));
+        self::assertTrue($artisan->has('dbsync:verify'));
+        self::assertTrue($artisan->has('dbsync:repair'));
     }
 }

@@ -9,6 +9,8 @@
 //!   topics; returns the summary (`read`, `replayed`, `skipped`, `reasons`, `dry_run`).
 //! - `DbSync\status(array $options): array` ([`status`](mod@status)): the sync's status as `dbsync:status` shows
 //!   it (lag, ledgers, dead letters, connectors, slot, clock skew, verdict and exit code).
+//! - `DbSync\verify(array $options, ?callable $progress): array` and `DbSync\repair(...)` ([`verify`](mod@verify)):
+//!   compare both databases through the mapping and report confirmed drift; repair it through the sync's writer.
 //! - `DbSync\logToDirectory(string $directory): bool` ([`logging`]): also log to a daily file there.
 //! - `DbSync\version(): string`: the dbsync-core version.
 //! - `DbSync\Testing\panic(string $message)`: debug builds only; panics, to test the panic boundary.
@@ -35,8 +37,9 @@ mod replay;
 mod signals;
 mod status;
 mod supervise;
+mod verify;
 
-use ext_php_rs::{prelude::*, types::ZendHashTable, types::Zval};
+use ext_php_rs::{prelude::*, types::ZendCallable, types::ZendHashTable, types::Zval};
 
 /// `DbSync\version()`: the dbsync-core version the extension was built with.
 #[php_function]
@@ -66,6 +69,39 @@ pub fn replay_dead_letters(options: &ZendHashTable) -> PhpResult<Zval> {
 #[php(name = "DbSync\\status")]
 pub fn status(options: &ZendHashTable) -> PhpResult<Zval> {
     exception::guard(|| status::status(options))
+}
+
+/// `DbSync\verify(array $options, ?callable $progress = null): array`: compares both databases through the mapping
+/// (the keys of dbsync-core's `VerifyOptions`: `legacy_dsn`, `revamp_dsn`, `mapping_path`, `entities`, `chunk_size`,
+/// `since`, `min_key`, `max_key`, `brokers`, ...) and returns the report: `in_sync`, `exit_code` (0 in sync, 1 drift),
+/// `rows`, `rows_per_second`, `entities`, `confirmation`, `differences`, `unsettled`. `$progress` receives an array
+/// (`phase`, `entity`, `rows`, `total`, `rows_per_second`, `eta_seconds`, `suspects`) a few times a second.
+///
+/// @throws \DbSync\Exception\ConfigException when an option is missing or invalid (the message names it)
+/// @throws \DbSync\Exception\SyncException when a database or Kafka cannot be read
+#[php_function]
+#[php(name = "DbSync\\verify")]
+pub fn verify_databases(
+    options: &ZendHashTable,
+    progress: Option<ZendCallable>,
+) -> PhpResult<Zval> {
+    exception::guard(|| verify::verify(options, progress))
+}
+
+/// `DbSync\repair(array $options, ?callable $progress = null): array`: verifies as `DbSync\verify()` does, then writes
+/// the version the conflict rules choose for each confirmed difference, as the sync service (`dry_run`: only plans).
+/// Returns `dry_run`, `verify` (the verify report), `actions` (entity, key, action, side, version, outcome),
+/// `applied`, `not_applied` and `exit_code`.
+///
+/// @throws \DbSync\Exception\ConfigException when an option is missing or invalid (the message names it)
+/// @throws \DbSync\Exception\SyncException when a database or Kafka cannot be read or written
+#[php_function]
+#[php(name = "DbSync\\repair")]
+pub fn repair_databases(
+    options: &ZendHashTable,
+    progress: Option<ZendCallable>,
+) -> PhpResult<Zval> {
+    exception::guard(|| verify::repair(options, progress))
 }
 
 /// `DbSync\logToDirectory(string $directory): bool`: logs to a daily file `dbsync.YYYY-MM-DD.log` in `$directory`
@@ -106,6 +142,8 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<supervise::PhpSupervisor>()
         .function(wrap_function!(replay_dead_letters))
         .function(wrap_function!(status))
+        .function(wrap_function!(verify_databases))
+        .function(wrap_function!(repair_databases))
         .function(wrap_function!(log_to_directory))
         .function(wrap_function!(version));
     #[cfg(debug_assertions)]

@@ -53,7 +53,7 @@ suite "phpunit" $scripts/test-php.sh --group default,integration
 suite "tls" $scripts/test-tls.sh
 # The consumers run in the background for the end-to-end suites and stop (committing) afterwards.
 suite "consumers start" $scripts/consumers.sh restart
-for name in backfill legacy-to-revamp revamp-to-legacy loop-prevention conflicts schema-evolution idempotency dlq db-failures convergence scale-out status metrics outage; do
+for name in backfill legacy-to-revamp revamp-to-legacy loop-prevention conflicts schema-evolution idempotency dlq db-failures convergence scale-out verify verify-live status metrics outage; do
     suite "$name" $scripts/test-$name.sh
 done
 suite "consumers stop" $scripts/consumers.sh stop

@@ -15,6 +15,9 @@ pub(crate) struct Context<'a> {
     pub side: Side,
     pub resolvers: &'a HashMap<String, Resolver>,
     pub column_types: &'a ColumnTypes,
+    /// A repair (`dbsync:repair`): an incoming version equal to the target's still overwrites it, because the copies
+    /// differ although they claim the same version (drift).
+    pub repair: bool,
 }
 
 impl Context<'_> {
@@ -112,7 +115,8 @@ async fn apply_upsert<S: RowStore>(
     match current {
         Some(stored) => {
             let current = Version::stored(context.side, stored.updated_at, &stored.source);
-            if !resolver.beats(incoming, current) {
+            let repairs_equal = context.repair && incoming == current;
+            if !resolver.beats(incoming, current) && !repairs_equal {
                 debug!(entity = %op.entity, key = op.key, ?incoming, ?current, "incoming version lost");
                 return Ok(OpOutcome::ConflictLost);
             }

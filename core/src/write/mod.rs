@@ -217,6 +217,7 @@ impl Target {
             side: self.side,
             resolvers: &self.resolvers,
             column_types: &self.column_types,
+            repair: false,
         };
         if ops.len() >= BULK_MIN_OPS {
             let bulk = match pool {
@@ -237,20 +238,7 @@ impl Target {
                 }
             }
         }
-        match pool {
-            Pool::Postgres(pool) => {
-                let mut store = connect::begin_postgres(pool, ops).await.map_err(at(0))?;
-                let outcomes = apply::apply_all(&mut store, &context, ops).await?;
-                store.commit().await.map_err(at(ops.len()))?;
-                Ok(outcomes)
-            }
-            Pool::MySql(pool) => {
-                let mut store = connect::begin_mysql(pool, ops).await.map_err(at(0))?;
-                let outcomes = apply::apply_all(&mut store, &context, ops).await?;
-                store.commit().await.map_err(at(ops.len()))?;
-                Ok(outcomes)
-            }
-        }
+        Self::one_by_one(pool, &context, ops).await
     }
 
     /// The bulk path: read, decide in memory, write in multi-row statements, commit. Dropping `store` on an
@@ -281,6 +269,41 @@ impl Target {
             Err(error) => {
                 store.rollback().await;
                 Err(error)
+            }
+        }
+    }
+
+    /// Applies repairs (`dbsync:repair`) in one transaction, one statement at a time, through the same decisions as
+    /// [`Target::apply`] (marker, row locks, ledger, versions), except that a version equal to the target row's
+    /// overwrites it: two copies that claim one version but differ are drift, and the caller chose the copy.
+    pub async fn repair(&self, ops: &[RowOp]) -> Result<Vec<OpOutcome>, BatchError> {
+        let context = apply::Context {
+            side: self.side,
+            resolvers: &self.resolvers,
+            column_types: &self.column_types,
+            repair: true,
+        };
+        Self::one_by_one(&self.pool(), &context, ops).await
+    }
+
+    /// Applies `ops` one statement at a time in one transaction and commits.
+    async fn one_by_one(
+        pool: &Pool,
+        context: &apply::Context<'_>,
+        ops: &[RowOp],
+    ) -> Result<Vec<OpOutcome>, BatchError> {
+        match pool {
+            Pool::Postgres(pool) => {
+                let mut store = connect::begin_postgres(pool, ops).await.map_err(at(0))?;
+                let outcomes = apply::apply_all(&mut store, context, ops).await?;
+                store.commit().await.map_err(at(ops.len()))?;
+                Ok(outcomes)
+            }
+            Pool::MySql(pool) => {
+                let mut store = connect::begin_mysql(pool, ops).await.map_err(at(0))?;
+                let outcomes = apply::apply_all(&mut store, context, ops).await?;
+                store.commit().await.map_err(at(ops.len()))?;
+                Ok(outcomes)
             }
         }
     }
