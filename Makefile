@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK := testing/stack
 
-.PHONY: help deps up down status wipe ext demo consumers-start consumers-stop test test-stack header
+.PHONY: help deps up down status wipe ext demo consumers-start consumers-stop test test-stack bench header
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -38,6 +38,9 @@ consumers-stop: ## stop them (consumers finish their batch and commit)
 
 test: up ## run every test (unit, integration, end to end) against the real stack
 	@testing/scripts/run-tests.sh
+
+bench: up ## throughput, lag and memory against the JDBC sink and the database ceiling (minutes; not a test)
+	@testing/benchmarks/bench.sh
 
 test-stack: up ## only the stack tests (CDC events, source stamping, echo filter)
 	@testing/scripts/test-stack.sh

@@ -322,9 +322,14 @@ impl Consumer {
                 if let Some(mut queue) = queues.remove(&partition) {
                     let limit = remaining.map_or(usize::MAX, |r| r as usize);
                     let span = info_span!("batch", partition, topic = %self.config.topic);
+                    let applied = counters.applied;
                     self.process(partition, &mut queue, queues, limit, linger, &mut counters)
                         .instrument(span)
                         .await;
+                    if counters.applied > applied {
+                        // What this batch wrote may be what rows parked in the other partitions wait for.
+                        queues.values_mut().for_each(PartitionQueue::wake_parked);
+                    }
                     queues.insert(partition, queue);
                 }
             }

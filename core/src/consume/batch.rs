@@ -360,11 +360,20 @@ impl Consumer {
             return;
         };
         let mut offsets = TopicPartitionList::new();
+        let started = Instant::now();
         let result = offsets
             .add_partition_offset(&self.config.topic, partition, Offset::Offset(offset))
             .and_then(|()| self.kafka.commit(&offsets, CommitMode::Sync));
         match result {
-            Ok(()) => queue.committed(offset),
+            Ok(()) => {
+                queue.committed(offset);
+                debug!(
+                    partition,
+                    offset,
+                    commit_us = started.elapsed().as_micros() as u64,
+                    "offset committed"
+                );
+            }
             // The writes are committed and in the ledger: a redelivery after a restart is a no-op.
             Err(error) => warn!(%error, partition, offset, "offset commit failed; will retry"),
         }

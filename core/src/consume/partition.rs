@@ -180,6 +180,15 @@ impl PartitionQueue {
         self.parked.insert(at, parked);
     }
 
+    /// Makes every parked row due now (their backoff goes on from where it was): another partition applied a
+    /// batch, which may have brought the parent a child waits for, or freed the key a row conflicts on.
+    pub fn wake_parked(&mut self) {
+        let now = Instant::now();
+        for retry in self.parked.iter_mut().filter_map(|p| p.retry.as_mut()) {
+            retry.not_before = retry.not_before.min(now);
+        }
+    }
+
     /// Whether any parked row is due for another try.
     pub fn parked_due(&self, now: Instant) -> bool {
         self.parked
@@ -374,6 +383,28 @@ mod tests {
         );
         q.committed(4);
         assert_eq!(q.offset_to_commit(), None, "an offset is committed once");
+    }
+
+    #[test]
+    fn progress_elsewhere_makes_parked_rows_due_at_once() {
+        let mut q = PartitionQueue::default();
+        q.push(item(0, Some(1)));
+        let first = q.take_pending(1).into_iter().next().unwrap();
+        q.park(
+            first,
+            None,
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        );
+        assert!(!q.parked_due(Instant::now()), "backoff holds it");
+        q.wake_parked();
+        assert!(q.parked_due(Instant::now()));
+        let due = q.take_due_parked(Instant::now());
+        assert_eq!(due.len(), 1);
+        assert!(
+            due[0].retry.as_ref().is_some_and(|r| r.attempts == 1),
+            "its attempts are kept"
+        );
     }
 
     #[test]

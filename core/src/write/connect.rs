@@ -8,9 +8,10 @@ use crate::write::dialect::{MYSQL, POSTGRES};
 use crate::write::error::WriteError;
 use crate::write::sql_store::SqlStore;
 use crate::write::TargetOptions;
-use sqlx::mysql::MySqlPoolOptions;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, MySql, MySqlPool, PgPool, Postgres};
+use std::str::FromStr;
 
 fn postgres_options(options: &TargetOptions) -> PgPoolOptions {
     PgPoolOptions::new()
@@ -18,19 +19,33 @@ fn postgres_options(options: &TargetOptions) -> PgPoolOptions {
         .acquire_timeout(options.connect_timeout)
 }
 
+/// Prepared statements kept per connection. Batches of any size reuse a few dozen statement shapes
+/// (`sql_store::shaped`), which must all stay cached: a miss costs a prepare round trip and a parse.
+const STATEMENT_CACHE: usize = 1024;
+
+fn postgres_connect_options(dsn: &str) -> Result<PgConnectOptions, WriteError> {
+    PgConnectOptions::from_str(dsn)
+        .map(|o| o.statement_cache_capacity(STATEMENT_CACHE))
+        .map_err(|e| WriteError::from_sqlx("reading the PostgreSQL DSN", e))
+}
+
+fn mysql_connect_options(dsn: &str) -> Result<MySqlConnectOptions, WriteError> {
+    MySqlConnectOptions::from_str(dsn)
+        .map(|o| o.statement_cache_capacity(STATEMENT_CACHE))
+        .map_err(|e| WriteError::from_sqlx("reading the MySQL DSN", e))
+}
+
 /// Connects the PostgreSQL pool (fails now if the database cannot be reached).
 pub(crate) async fn postgres(dsn: &str, options: &TargetOptions) -> Result<PgPool, WriteError> {
     postgres_options(options)
-        .connect(dsn)
+        .connect_with(postgres_connect_options(dsn)?)
         .await
         .map_err(|e| WriteError::from_sqlx("connecting to PostgreSQL", e))
 }
 
 /// A PostgreSQL pool that connects on first use (replacing a pool whose sessions an outage left unusable).
 pub(crate) fn postgres_lazy(dsn: &str, options: &TargetOptions) -> Result<PgPool, WriteError> {
-    postgres_options(options)
-        .connect_lazy(dsn)
-        .map_err(|e| WriteError::from_sqlx("connecting to PostgreSQL", e))
+    Ok(postgres_options(options).connect_lazy_with(postgres_connect_options(dsn)?))
 }
 
 fn mysql_options(options: &TargetOptions) -> MySqlPoolOptions {
@@ -55,16 +70,14 @@ fn mysql_options(options: &TargetOptions) -> MySqlPoolOptions {
 /// Connects the MySQL pool (fails now if the database cannot be reached).
 pub(crate) async fn mysql(dsn: &str, options: &TargetOptions) -> Result<MySqlPool, WriteError> {
     mysql_options(options)
-        .connect(dsn)
+        .connect_with(mysql_connect_options(dsn)?)
         .await
         .map_err(|e| WriteError::from_sqlx("connecting to MySQL", e))
 }
 
 /// A MySQL pool that connects on first use (replacing a pool whose sessions an outage left unusable).
 pub(crate) fn mysql_lazy(dsn: &str, options: &TargetOptions) -> Result<MySqlPool, WriteError> {
-    mysql_options(options)
-        .connect_lazy(dsn)
-        .map_err(|e| WriteError::from_sqlx("connecting to MySQL", e))
+    Ok(mysql_options(options).connect_lazy_with(mysql_connect_options(dsn)?))
 }
 
 /// Begins a sync-service transaction holding the row locks of `ops`.

@@ -12,6 +12,7 @@ mod apply;
 mod connect;
 mod dialect;
 mod error;
+mod phases;
 mod row_lock;
 mod schema;
 mod sql_store;
@@ -27,8 +28,9 @@ use crate::mapping::Mapping;
 use crate::row::{ParentRef, RowOp};
 use crate::write::store::BulkStore;
 use chrono::TimeDelta;
+use phases::{Phase, Phases};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::debug;
 
 /// What happened to one row operation.
@@ -220,13 +222,14 @@ impl Target {
             repair: false,
         };
         if ops.len() >= BULK_MIN_OPS {
+            let started = Instant::now();
             let bulk = match pool {
                 Pool::Postgres(pool) => match connect::begin_postgres(pool, ops).await {
-                    Ok(store) => self.apply_bulk(store, &context, ops).await,
+                    Ok(store) => self.apply_bulk(store, &context, ops, started).await,
                     Err(error) => Err(error),
                 },
                 Pool::MySql(pool) => match connect::begin_mysql(pool, ops).await {
-                    Ok(store) => self.apply_bulk(store, &context, ops).await,
+                    Ok(store) => self.apply_bulk(store, &context, ops, started).await,
                     Err(error) => Err(error),
                 },
             };
@@ -243,27 +246,38 @@ impl Target {
 
     /// The bulk path: read, decide in memory, write in multi-row statements, commit. Dropping `store` on an
     /// error rolls the transaction back.
+    /// `started` is when the transaction was asked for (before the row locks): the phases' times are logged at
+    /// debug level (`batch phases`), which is how `make bench` shows where a batch's time goes.
     async fn apply_bulk<S: BulkStore>(
         &self,
         mut store: S,
         context: &apply::Context<'_>,
         ops: &[RowOp],
+        started: Instant,
     ) -> Result<Vec<OpOutcome>, WriteError> {
+        let mut phases = Phases::new(started);
+        phases.lap(Phase::Lock);
         let written = async {
             let fetched = store.fetch(&view::Request::of(ops)).await?;
+            phases.lap(Phase::Read);
             let mut view = view::BatchView::new(fetched);
             let outcomes = apply::apply_all(&mut view, context, ops)
                 .await
                 .map_err(|failure| failure.error)?;
+            let plan = view.plan();
+            phases.lap(Phase::Decide);
             store
-                .flush(&view.plan(), &self.table_order, &self.column_types)
+                .flush(&plan, &self.table_order, &self.column_types)
                 .await?;
+            phases.lap(Phase::Write);
             Ok(outcomes)
         }
         .await;
         match written {
             Ok(outcomes) => {
                 store.commit().await?;
+                phases.lap(Phase::Commit);
+                phases.log(ops.len());
                 Ok(outcomes)
             }
             Err(error) => {

@@ -41,6 +41,34 @@ fn chunk_rows(width: usize) -> usize {
     (MAX_PARAMS / width.max(1)).max(1)
 }
 
+/// `items` in chunks whose lengths are powers of two (the largest that fits in what is left, at most `max`): a
+/// batch of any size is written by statements of a few shapes that stay in each connection's statement cache,
+/// instead of a new statement (prepare, parse, cache eviction) for every batch size.
+fn shaped<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let fits = rest.len().min(max.max(1));
+        let size = 1usize << (usize::BITS - 1 - fits.leading_zeros());
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
+/// `keys` padded with copies of its last one up to the next power of two (unless that exceeds `max`), for lookups
+/// and locks, where a repeated key changes nothing: one statement shape per power of two, as with [`shaped`].
+fn padded<T: Clone>(keys: &[T], max: usize) -> Vec<T> {
+    let mut padded = keys.to_vec();
+    let target = keys.len().next_power_of_two();
+    if let Some(last) = keys.last().filter(|_| target <= max) {
+        padded.resize(target, last.clone());
+    }
+    padded
+}
+
 /// Groups rows by table and column set (a multi-row statement needs one shape), in `order`'s table order.
 fn shapes<'a, T>(
     rows: &'a [T],
@@ -136,6 +164,7 @@ macro_rules! impl_row_store {
             pub async fn lock_rows(&mut self, ops: &[RowOp]) -> Result<(), WriteError> {
                 let keys = lock_keys(ops, !self.dialect.numbered_placeholders());
                 for chunk in keys.chunks(MAX_PARAMS) {
+                    let chunk = &padded(chunk, MAX_PARAMS);
                     let mut query = sqlx::query(AssertSqlSafe(self.dialect.lock_rows(chunk.len())));
                     for key in chunk {
                         query = query.bind(*key);
@@ -169,6 +198,7 @@ macro_rules! impl_row_store {
                 let mut fetched = Fetched::default();
                 for (table, (key_column, updated_at_column, keys)) in &request.rows {
                     for chunk in keys.chunks(MAX_PARAMS) {
+                        let chunk = &padded(chunk, MAX_PARAMS);
                         let sql = self.dialect.select_versions(
                             table,
                             key_column,
@@ -186,6 +216,7 @@ macro_rules! impl_row_store {
                 }
                 for (table, (key_column, keys)) in &request.parents {
                     for chunk in keys.chunks(MAX_PARAMS) {
+                        let chunk = &padded(chunk, MAX_PARAMS);
                         let sql = self.dialect.select_existing(table, key_column, chunk.len());
                         for (key, _) in self
                             .keyed(sql, None, chunk, false, "looking up parents")
@@ -197,6 +228,7 @@ macro_rules! impl_row_store {
                 }
                 for (table, keys) in request.tombstone_keys() {
                     for chunk in keys.chunks(MAX_PARAMS - 1) {
+                        let chunk = &padded(chunk, MAX_PARAMS - 1);
                         let sql = self.dialect.select_tombstones(chunk.len());
                         for (key, stored) in self
                             .keyed(sql, Some(&table), chunk, true, "reading tombstones")
@@ -209,6 +241,7 @@ macro_rules! impl_row_store {
                     }
                 }
                 for chunk in request.events.chunks(MAX_PARAMS) {
+                    let chunk = padded(chunk, MAX_PARAMS);
                     let sql = self.dialect.select_known_events(chunk.len());
                     let mut query = sqlx::query(AssertSqlSafe(sql));
                     for id in chunk {
@@ -241,7 +274,7 @@ macro_rules! impl_row_store {
                     let Some((key_column, keys)) = plan.deletes.get(table) else {
                         continue;
                     };
-                    for chunk in keys.chunks(MAX_PARAMS) {
+                    for chunk in shaped(keys, MAX_PARAMS) {
                         let values: Vec<SqlValue> =
                             chunk.iter().map(|k| SqlValue::Int(*k)).collect();
                         let sql = self.dialect.delete_many(table, key_column, chunk.len());
@@ -251,7 +284,7 @@ macro_rules! impl_row_store {
                         expect_rows(done, chunk.len(), table, "deleted")?;
                     }
                 }
-                for chunk in plan.put_tombstones.chunks(chunk_rows(4)) {
+                for chunk in shaped(&plan.put_tombstones, chunk_rows(4)) {
                     let values: Vec<SqlValue> = chunk
                         .iter()
                         .flat_map(|(t, k, row_updated_at, v)| {
@@ -272,7 +305,7 @@ macro_rules! impl_row_store {
                     drops.entry(table.as_str()).or_default().push(*key);
                 }
                 for (table, keys) in drops {
-                    for chunk in keys.chunks(MAX_PARAMS - 1) {
+                    for chunk in shaped(&keys, MAX_PARAMS - 1) {
                         let values: Vec<SqlValue> =
                             std::iter::once(SqlValue::Text(table.to_string()))
                                 .chain(chunk.iter().map(|k| SqlValue::Int(*k)))
@@ -285,7 +318,7 @@ macro_rules! impl_row_store {
                 for (table, names, rows) in
                     shapes(&plan.inserts, order, |r| r.0.as_str(), |r| r.1.as_slice())
                 {
-                    for chunk in rows.chunks(chunk_rows(names.len())) {
+                    for chunk in shaped(&rows, chunk_rows(names.len())) {
                         let values: Vec<SqlValue> = chunk
                             .iter()
                             .flat_map(|r| r.1.iter().map(|(_, v)| v.clone()))
@@ -298,7 +331,7 @@ macro_rules! impl_row_store {
                 for (table, names, rows) in
                     shapes(&plan.updates, order, |r| r.0.as_str(), |r| r.3.as_slice())
                 {
-                    for chunk in rows.chunks(chunk_rows(names.len() + 1)) {
+                    for chunk in shaped(&rows, chunk_rows(names.len() + 1)) {
                         let key_column = chunk.first().map(|r| r.1.clone()).unwrap_or_default();
                         let values: Vec<SqlValue> = chunk
                             .iter()
@@ -320,7 +353,7 @@ macro_rules! impl_row_store {
                         expect_rows(done, chunk.len(), &table, "updated")?;
                     }
                 }
-                for chunk in plan.events.chunks(MAX_PARAMS / 2) {
+                for chunk in shaped(&plan.events, MAX_PARAMS / 2) {
                     let values: Vec<SqlValue> = chunk
                         .iter()
                         .flat_map(|(id, at)| [SqlValue::Text(id.to_string()), SqlValue::Timestamp(*at)])
@@ -501,3 +534,28 @@ fn expect_rows(done: u64, expected: usize, table: &str, what: &str) -> Result<()
 
 impl_row_store!(sqlx::Postgres);
 impl_row_store!(sqlx::MySql);
+
+#[cfg(test)]
+mod tests {
+    use super::{padded, shaped};
+
+    #[test]
+    fn writes_are_cut_into_power_of_two_chunks_that_cover_everything_in_order() {
+        let items: Vec<u32> = (0..500).collect();
+        let sizes: Vec<usize> = shaped(&items, 60_000).map(<[u32]>::len).collect();
+        assert_eq!(sizes, vec![256, 128, 64, 32, 16, 4]);
+        let joined: Vec<u32> = shaped(&items, 60_000).flatten().copied().collect();
+        assert_eq!(joined, items);
+        let capped: Vec<usize> = shaped(&items, 100).map(<[u32]>::len).collect();
+        assert_eq!(capped, vec![64, 64, 64, 64, 64, 64, 64, 32, 16, 4]);
+        assert_eq!(shaped(&[] as &[u32], 8).count(), 0);
+    }
+
+    #[test]
+    fn lookups_are_padded_with_the_last_key_up_to_a_power_of_two() {
+        assert_eq!(padded(&[1, 2, 3], 100), vec![1, 2, 3, 3]);
+        assert_eq!(padded(&[5; 64], 100), vec![5; 64]);
+        assert_eq!(padded(&[1; 70], 100).len(), 70, "no padding past the cap");
+        assert!(padded::<i64>(&[], 100).is_empty());
+    }
+}

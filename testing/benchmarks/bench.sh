@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# `make bench`: throughput, lag and memory of dbsync against its anchors, in one invocation on one generated
+# workload, each direction separately (not part of `make test`; it prints figures and asserts nothing).
+#
+#   usage: testing/benchmarks/bench.sh [--quick] [--no-jdbc] [--no-lag] [--no-memory]
+#
+#   --quick      a tenth of every size (a smoke run of the whole harness; figures are noisier)
+#   --no-jdbc    skip the Debezium JDBC sink connector (testing/benchmarks/jdbc-sink.sh)
+#   --no-lag     skip lag under steady load
+#   --no-memory  skip the 1M-event memory run
+#
+# Per direction (legacy -> revamp, revamp -> legacy) and workload (users: 100k inserts + 50k updates; mixed:
+# users/posts/likes 1:2:4, 100k inserts + 40k updates + 5% deletes), on a backlog already on the topic:
+#   - dbsync at the default batch (release build, `consume:* --stop-when-empty`, its own consumer group set to the
+#     workload's first offsets): events/s from its committed offsets (dbsync-bench drain), CPU-seconds per 1,000
+#     events and peak RSS from /usr/bin/time;
+#   - dbsync with DBSYNC_BATCH_SIZE=1 (one transaction per event), measured over its first 20 s;
+#   - the database ceiling: the same rows as 500-row multi-row upserts by a minimal loop (dbsync-bench ceiling);
+#   - the Debezium JDBC sink connector in the stack's Connect worker (jdbc-sink.sh), when present.
+# The target's copy of the workload (rows, tombstones and ledger rows since the bench started) is removed between
+# two configs, as the sync service, so each config writes the same rows into the same state.
+# Lag under steady load: 1,000 and 5,000 application writes/s (half on each side, 60 s each) while both consumers
+# run; p50/p99/max of source commit -> target write from the ledgers, and Debezium's capture delay from the topics.
+# Memory: peak RSS of one consumer draining 1M events.
+# The table is printed and written to testing/benchmarks/RESULTS.md with the machine, versions and date. Raw data
+# stays in the /tmp/dbsync-bench.* directory the last line names.
+#
+# It needs the stack up (`make up`) and nothing else writing: the background consumers are stopped for the run and
+# started again at the end; their consumer groups are moved past the bench's own events, and every bench row is
+# removed from both sides (as the sync service) at the end.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../scripts/lib.sh
+source "$root/testing/scripts/lib.sh"
+
+SCALE=1 JDBC=1 LAG=1 MEMORY=1
+for arg in "$@"; do
+    case "$arg" in
+    --quick) SCALE=10 ;;
+    --no-jdbc) JDBC=0 ;;
+    --no-lag) LAG=0 ;;
+    --no-memory) MEMORY=0 ;;
+    -h | --help)
+        sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *) die "unknown argument '$arg' (see --help)" ;;
+    esac
+done
+INSERTS=$((100000 / SCALE)) USERS_UPDATES=$((50000 / SCALE)) MIXED_UPDATES=$((40000 / SCALE))
+MEMORY_EVENTS=$((1000000 / SCALE))
+PER_EVENT_SECS=20
+LAG_SECS=$((60 / (SCALE > 1 ? 4 : 1)))
+TAG="b$(date +%s)"
+WORK=$(mktemp -d /tmp/dbsync-bench.XXXXXX)
+EXT="$root/target/release/libdbsync.so"
+BENCH="$root/target/release/dbsync-bench"
+JDBC_SINK="$root/testing/benchmarks/jdbc-sink.sh"
+RESULTS="$root/testing/benchmarks/RESULTS.md"
+CONSUMERS="$root/testing/scripts/consumers.sh"
+STARTED_SQL_UTC=$(date -u '+%Y-%m-%d %H:%M:%S')
+[ -x "$JDBC_SINK" ] || JDBC=0
+
+log "building the release extension and dbsync-bench (cargo build --release)"
+(cd "$root" && cargo build --release --quiet -p dbsync-php -p dbsync-bench)
+
+kafka_tool() { # ConsumerGroupCommand arguments...
+    (source "$root/testing/stack/kafka.sh" &&
+        kafka_java 256m org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$DBSYNC_BROKERS" "$@")
+}
+topic_of() { [ "$1" = legacy ] && echo "$DBSYNC_LEGACY_TOPIC" || echo "$DBSYNC_REVAMP_TOPIC"; }
+direction_of() { [ "$1" = legacy ] && echo legacy-to-revamp || echo revamp-to-legacy; }
+command_of() { [ "$1" = legacy ] && echo consume:legacy-events || echo consume:revamp-events; }
+
+# end_offsets TOPIC: "topic,partition,offset" lines (the format of --reset-offsets --from-file).
+end_offsets() {
+    local args=() p
+    for ((p = 0; p < DBSYNC_TOPIC_PARTITIONS; p++)); do args+=(-t "$1:$p:-1"); done
+    kcat -b "$DBSYNC_BROKERS" -Q "${args[@]}" 2>/dev/null |
+        sed -n "s/^$1 \[\([0-9]*\)\] offset \([0-9]*\)$/$1,\1,\2/p" | sort -t, -k2n
+}
+total_of() { awk -F, '{ n += $3 } END { print n + 0 }' "$1"; }
+until_spec() { awk -F, '{ printf "%s%s:%s=%s", (NR > 1 ? "," : ""), $1, $2, $3 }' "$1"; }
+
+# settled TOPIC FILE: waits until the topic's end offsets stop moving for 3 s, then writes them to FILE.
+settled() {
+    local last="" now stable=0 deadline=$((SECONDS + 900))
+    while [ $SECONDS -lt $deadline ]; do
+        now=$(end_offsets "$1")
+        if [ "$now" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
+        last=$now
+        if [ $stable -ge 6 ]; then
+            echo "$now" >"$2"
+            return 0
+        fi
+        sleep 0.5
+    done
+    die "$1 kept growing for 900 s: is something else writing?"
+}
+
+# ---- background consumers off for the run; on again at the end, past the bench's events ------------------------
+was_running=0
+for pidfile in "$RUN/consumers"/*.pid; do
+    if pid_alive "$pidfile"; then was_running=1; fi
+done
+BG=()
+finish() {
+    local status=$?
+    set +e
+    for pid in "${BG[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    wait 2>/dev/null
+    [ "$JDBC" = 1 ] && "$JDBC_SINK" cleanup >"$WORK/jdbc-cleanup.log" 2>&1
+    log "cleaning up: the bench's rows on both sides, tombstones and ledger rows since $STARTED_SQL_UTC (as the sync service)"
+    reset_side legacy "$TAG"
+    reset_side revamp "$TAG"
+    # Events of the cleanup itself (tombstone rows) must be on the topics before the groups move past them.
+    settled "$DBSYNC_LEGACY_TOPIC" "$WORK/final-legacy.csv"
+    settled "$DBSYNC_REVAMP_TOPIC" "$WORK/final-revamp.csv"
+    local side group
+    for side in legacy revamp; do
+        group="$DBSYNC_GROUP_PREFIX-$(direction_of $side)"
+        if [ -s "$WORK/regular-$side.csv" ]; then
+            kafka_tool --group "$group" --reset-offsets --from-file "$WORK/final-$side.csv" --execute >/dev/null 2>&1 ||
+                log "could not move $group past the bench's events"
+        fi
+    done
+    # The tests' debug build, as the background consumers usually run (unless the extension is installed).
+    local debug="$root/target/debug/libdbsync.so"
+    if [ "$was_running" = 1 ]; then
+        if [ -z "${DBSYNC_PHP_EXTENSION:-}" ] && [ -f "$debug" ] && ! php -m | grep -qx dbsync; then
+            DBSYNC_PHP_EXTENSION=$debug "$CONSUMERS" start || status=1
+        else
+            "$CONSUMERS" start || status=1
+        fi
+    fi
+    log "raw data kept in $WORK"
+    exit $status
+}
+
+# reset_side SIDE TAG: removes the rows whose user name starts with TAG from SIDE (their posts and likes cascade),
+# and every tombstone and ledger row written since the bench started, as the sync service (nothing is captured).
+reset_side() {
+    if [ "$1" = legacy ]; then
+        pg_as_sync "DELETE FROM legacy_users WHERE username LIKE '$2%';
+            DELETE FROM dbsync_tombstones WHERE deleted_at >= '$STARTED_SQL_UTC+00';
+            DELETE FROM dbsync_applied_events WHERE applied_at >= '$STARTED_SQL_UTC+00'" >/dev/null
+    else
+        my_as_sync "SET time_zone = '+00:00';
+            DELETE FROM revamp_users WHERE user_name LIKE '$2%';
+            DELETE FROM dbsync_tombstones WHERE deleted_at >= '$STARTED_SQL_UTC';
+            DELETE FROM dbsync_applied_events WHERE applied_at >= '$STARTED_SQL_UTC'"
+    fi
+}
+
+trap finish EXIT
+trap 'exit 130' INT TERM
+# Where the regular groups stand; they are moved to the topics' ends at the end only if they were caught up now.
+for side in legacy revamp; do
+    lag=$(group_lag "$DBSYNC_GROUP_PREFIX-$(direction_of $side)")
+    if [ "${lag:-0}" = 0 ]; then end_offsets "$(topic_of $side)" >"$WORK/regular-$side.csv"; else
+        log "WARNING: $DBSYNC_GROUP_PREFIX-$(direction_of $side) is $lag events behind; it is left where it is"
+    fi
+done
+[ "$was_running" = 1 ] && "$CONSUMERS" stop
+
+# cpu_ticks WHAT: CPU time (utime + stime, clock ticks) of the processes of one pipeline part, now.
+cpu_ticks() {
+    local pids
+    case $1 in
+    connect) pids=$(pgrep -f org.apache.kafka.connect.cli.ConnectDistributed || true) ;;
+    mariadb) pids=$(pgrep -x mariadbd || true) ;;
+    postgres) pids=$(pgrep -x postgres || true) ;;
+    kafka) pids=$(pgrep -f 'kafka\.Kafka ' || true) ;;
+    esac
+    local pid total=0
+    for pid in $pids; do
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+PARTS=(connect kafka mariadb postgres)
+cpu_snapshot() { local part; for part in "${PARTS[@]}"; do echo "$part=$(cpu_ticks "$part")"; done; }
+# cpu_per_1000 BEFORE AFTER EVENTS: "part=CPU-seconds per 1,000 events" lines from two snapshots.
+cpu_per_1000() {
+    awk -F= -v n="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR { b[$1] = $2; next }
+        { printf "%s_cpu_per_1000=%.2f\n", $1, (n > 0 ? ($2 - b[$1]) / hz * 1000 / n : 0) }' "$1" "$2"
+}
+
+# ---- one dbsync drain -------------------------------------------------------------------------------------------
+# dbsync_drain NAME SOURCE START_CSV END_CSV BATCH [FOR_SECS]: a consumer of its own group from START to END;
+# writes NAME.fig with events_per_s, cpu_per_1000, rss_mib, applied.
+dbsync_drain() {
+    local name=$1 side=$2 start=$3 end=$4 batch=$5 for_secs=${6:-} dir="$WORK/$1"
+    local group_prefix="$TAG-$name" group
+    group="$group_prefix-$(direction_of "$side")"
+    mkdir -p "$dir"
+    kafka_tool --group "$group" --reset-offsets --from-file "$start" --execute >"$dir/reset.log" 2>&1 ||
+        { cat "$dir/reset.log" >&2; die "$name: could not set the offsets of $group"; }
+    "$BENCH" drain --group "$group" --until "$(until_spec "$end")" ${for_secs:+--for-secs "$for_secs"} \
+        >"$dir/drain.out" 2>"$dir/drain.err" &
+    local watcher=$!
+    poll_until 30 grep -q 'watching' "$dir/drain.err" || die "$name: the drain watcher did not start"
+    DBSYNC_GROUP_PREFIX=$group_prefix DBSYNC_BATCH_SIZE=$batch DBSYNC_DLQ_TOPIC="$TAG.dlq" DBSYNC_PHP_EXTENSION=$EXT \
+        DBSYNC_METRICS_ADDR='' DBSYNC_INSTANCE_ID="$group_prefix" \
+        /usr/bin/time -v -o "$dir/time.txt" "$root/testing/scripts/artisan.sh" "$(command_of "$side")" --stop-when-empty \
+        >"$dir/consume.log" 2>&1 &
+    local consumer=$!
+    BG+=("$consumer")
+    cpu_snapshot >"$dir/cpu-before.txt"
+    wait "$watcher" || { tail -n 5 "$dir/drain.err" >&2; die "$name: drain watch failed"; }
+    cpu_snapshot >"$dir/cpu-after.txt"
+    if [ -n "$for_secs" ]; then
+        local php
+        php=$(pgrep -P "$consumer" || true)
+        [ -n "$php" ] && kill -TERM "$php" 2>/dev/null
+    fi
+    wait "$consumer" || { tail -n 20 "$dir/consume.log" >&2; die "$name: the consumer failed"; }
+    local summary user sys rss
+    summary=$(grep -E "^consume:[a-z]+-events: consumed=" "$dir/consume.log" | tail -n 1)
+    user=$(sed -n 's/.*User time (seconds): //p' "$dir/time.txt")
+    sys=$(sed -n 's/.*System time (seconds): //p' "$dir/time.txt")
+    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/time.txt")
+    [ "$(counter dead_lettered "$summary")" = 0 ] || log "WARNING $name: dead letters: $summary"
+    log "$name: $(cat "$dir/drain.out") | $summary"
+    awk -v u="$user" -v s="$sys" -v rss="$rss" -v applied="$(counter consumed "$summary")" '
+        { for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+        END {
+            printf "events_per_s=%s\n", f["events_per_s"]
+            printf "cpu_per_1000=%.2f\n", (applied > 0 ? (u + s) * 1000 / applied : 0)
+            printf "rss_mib=%.1f\n", rss / 1024
+            printf "consumed=%d\n", applied
+        }' "$dir/drain.out" >"$WORK/$name.fig"
+    cpu_per_1000 "$dir/cpu-before.txt" "$dir/cpu-after.txt" "$(counter consumed "$summary")" >>"$WORK/$name.fig"
+}
+fig() { sed -n "s/^$2=//p" "$WORK/$1.fig" 2>/dev/null | head -n 1; }
+
+# ---- backlog drains ---------------------------------------------------------------------------------------------
+backlog() { # SIDE KIND
+    local side=$1 kind=$2 key="$1-$2" updates=$USERS_UPDATES
+    [ "$kind" = mixed ] && updates=$MIXED_UPDATES
+    local topic tag="$TAG$1${2:0:1}-"
+    topic=$(topic_of "$side")
+    log "== $key: $(direction_of "$side"), workload $kind ($INSERTS inserts, $updates updates)"
+    [ "$JDBC" = 1 ] && "$JDBC_SINK" prepare "$(direction_of "$side")" >"$WORK/$key-jdbc-prepare.log" 2>&1
+    settled "$topic" "$WORK/$key-start.csv"
+    "$BENCH" workload --side "$side" --kind "$kind" --tag "${tag%-}" --inserts "$INSERTS" --updates "$updates" \
+        >"$WORK/$key-workload.out" 2>"$WORK/$key-workload.err"
+    settled "$topic" "$WORK/$key-end.csv"
+    local events=$(($(total_of "$WORK/$key-end.csv") - $(total_of "$WORK/$key-start.csv")))
+    echo "events=$events" >"$WORK/$key-events.fig"
+    log "$key: $events events on $topic"
+    local other
+    other=$([ "$side" = legacy ] && echo revamp || echo legacy)
+
+    dbsync_drain "$key-dbsync" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" 500
+    reset_side "$other" "$tag"
+    dbsync_drain "$key-per-event" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" 1 "$PER_EVENT_SECS"
+    reset_side "$other" "$tag"
+    "$BENCH" ceiling --source "$side" --kind "$kind" --tag "${tag%-}" --updates "$updates" \
+        >"$WORK/$key-ceiling.out" 2>"$WORK/$key-ceiling.err"
+    log "$key-ceiling: $(cat "$WORK/$key-ceiling.out")"
+    sed -n 's/.*rows_per_s=\([0-9.]*\).*/events_per_s=\1/p' "$WORK/$key-ceiling.out" >"$WORK/$key-ceiling.fig"
+    reset_side "$other" "$tag"
+    if [ "$JDBC" = 1 ]; then
+        if "$JDBC_SINK" drain "$(direction_of "$side")" "$events" >"$WORK/$key-jdbc.out" 2>"$WORK/$key-jdbc.err"; then
+            log "$key-jdbc: $(cat "$WORK/$key-jdbc.out")"
+            awk -v n="$events" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+                END { printf "events_per_s=%s\ncpu_per_1000=%.2f\n", f["events_per_s"], f["connect_cpu_s"] * 1000 / n }' \
+                "$WORK/$key-jdbc.out" >"$WORK/$key-jdbc.fig"
+        else
+            log "WARNING $key: the JDBC sink run failed: $(tail -n 3 "$WORK/$key-jdbc.err")"
+        fi
+        "$JDBC_SINK" cleanup >>"$WORK/jdbc-cleanup.log" 2>&1 || true
+    fi
+}
+
+for side in legacy revamp; do
+    for kind in users mixed; do backlog "$side" "$kind"; done
+done
+
+# ---- lag under steady load --------------------------------------------------------------------------------------
+steady() { # RATE: both consumers (own groups at the topics' ends) while RATE writes/s run, half on each side
+    local rate=$1 name="lag-$1" pids=() side
+    for side in legacy revamp; do
+        settled "$(topic_of $side)" "$WORK/$name-$side-start.csv"
+        kafka_tool --group "$TAG-$name-$(direction_of $side)" --reset-offsets \
+            --from-file "$WORK/$name-$side-start.csv" --execute >/dev/null 2>&1 || die "$name: could not set offsets"
+        DBSYNC_GROUP_PREFIX="$TAG-$name" DBSYNC_PHP_EXTENSION=$EXT DBSYNC_METRICS_ADDR='' \
+            DBSYNC_INSTANCE_ID="$TAG-$name-$side" DBSYNC_DLQ_TOPIC="$TAG.dlq" \
+            "$root/testing/scripts/artisan.sh" "$(command_of $side)" >"$WORK/$name-$side.log" 2>&1 &
+        pids+=($!)
+        BG+=("$!")
+    done
+    poll_until 60 bash -c "grep -q 'consumer ready' '$WORK/$name-legacy.log' && grep -q 'consumer ready' '$WORK/$name-revamp.log'" ||
+        die "$name: the consumers did not start"
+    local since until
+    since=$(date +%s%3N)
+    log "$name: $rate writes/s for $LAG_SECS s"
+    "$BENCH" load --legacy-rate $((rate / 2)) --revamp-rate $((rate / 2)) --seconds "$LAG_SECS" --tag "${TAG}l$rate" \
+        >"$WORK/$name-load.out" 2>"$WORK/$name-load.err"
+    until=$(date +%s%3N)
+    for side in legacy revamp; do
+        settled "$(topic_of $side)" "$WORK/$name-$side-end.csv"
+        "$BENCH" drain --group "$TAG-$name-$(direction_of $side)" --until "$(until_spec "$WORK/$name-$side-end.csv")" \
+            --timeout-secs 600 >/dev/null 2>>"$WORK/$name-drain.err" || log "WARNING $name: $side consumer did not catch up"
+    done
+    for pid in "${pids[@]}"; do kill -TERM "$(pgrep -P "$pid" || echo "$pid")" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    "$BENCH" lag --since-ms "$since" --until-ms "$until" >"$WORK/$name.out"
+    log "$name: $(cat "$WORK/$name-load.out")"
+    sed 's/^/    /' "$WORK/$name.out"
+    reset_side legacy "${TAG}l$rate"
+    reset_side revamp "${TAG}l$rate"
+}
+if [ "$LAG" = 1 ]; then
+    steady 1000
+    steady 5000
+fi
+
+# ---- memory: one consumer draining 1M events --------------------------------------------------------------------
+if [ "$MEMORY" = 1 ]; then
+    log "== memory: $MEMORY_EVENTS legacy inserts drained by consume:legacy-events"
+    settled "$DBSYNC_LEGACY_TOPIC" "$WORK/memory-start.csv"
+    "$BENCH" workload --side legacy --tag "${TAG}m" --inserts "$MEMORY_EVENTS" --updates 0 >/dev/null 2>"$WORK/memory-workload.err"
+    settled "$DBSYNC_LEGACY_TOPIC" "$WORK/memory-end.csv"
+    dbsync_drain memory legacy "$WORK/memory-start.csv" "$WORK/memory-end.csv" 500
+fi
+
+# ---- the table --------------------------------------------------------------------------------------------------
+report() {
+    local cores mem
+    cores=$(nproc)
+    mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+    echo "# dbsync benchmark results"
+    echo
+    echo "\`make bench\` ($(basename "$0")$([ "$SCALE" = 1 ] || echo " --quick")), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes')."
+    echo "Machine: $cores cores, $mem, $(uname -sr); every service on it. PostgreSQL $(pg 'SHOW server_version' | cut -d' ' -f1),"
+    echo "MariaDB $(my 'SELECT VERSION()' | cut -d- -f1), Kafka $(basename "$(ls "$JARS"/broker/kafka-clients-*.jar | head -n 1)" .jar | sed 's/kafka-clients-//'), Debezium $(basename "$(ls "$JARS"/plugins/debezium/debezium-api-*.jar | head -n 1)" .jar | sed 's/debezium-api-//'), release build."
+    echo
+    echo "## Backlog drain (events/s; CPU-seconds per 1,000 events of the applying process)"
+    echo
+    echo "| direction, workload | events | dbsync (batch 500) | dbsync (batch 1) | JDBC sink | ceiling (500-row upserts) | dbsync / ceiling | dbsync / JDBC sink | dbsync / per-event |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    local side kind key
+    for side in legacy revamp; do
+        for kind in users mixed; do
+            key="$side-$kind"
+            awk -v label="$(direction_of $side), $kind" -v n="$(fig "$key-events" events)" \
+                -v d="$(fig "$key-dbsync" events_per_s)" -v dc="$(fig "$key-dbsync" cpu_per_1000)" \
+                -v p="$(fig "$key-per-event" events_per_s)" -v pc="$(fig "$key-per-event" cpu_per_1000)" \
+                -v j="$(fig "$key-jdbc" events_per_s)" -v jc="$(fig "$key-jdbc" cpu_per_1000)" \
+                -v c="$(fig "$key-ceiling" events_per_s)" '
+                function cell(r, cpu) { return r == "" ? "n/a" : sprintf("%.0f (%s CPU-s)", r, cpu == "" ? "?" : cpu) }
+                function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "n/a" : sprintf("%.2f", a / b) }
+                BEGIN {
+                    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, n, cell(d, dc), cell(p, pc),
+                        cell(j, jc), c == "" ? "n/a" : sprintf("%.0f", c), ratio(d, c), ratio(d, j), ratio(d, p)
+                }'
+        done
+    done
+    echo
+    echo "JDBC sink CPU is the Connect worker's. Ceiling: the same rows, no Kafka, no mapping, no ledger."
+    echo
+    echo "### The whole pipeline's CPU while dbsync (batch 500) drains (CPU-seconds per 1,000 events)"
+    echo
+    echo "Connect captures dbsync's own writes from the target's log and drops them (the Groovy filter), so its share"
+    echo "is the cost of the echo filter; the databases' share includes applying the rows."
+    echo
+    echo "| direction, workload | dbsync | Connect | Kafka | MariaDB | PostgreSQL |"
+    echo "|---|---|---|---|---|---|"
+    for side in legacy revamp; do
+        for kind in users mixed; do
+            key="$side-$kind-dbsync"
+            echo "| $(direction_of $side), $kind | $(fig "$key" cpu_per_1000) | $(fig "$key" connect_cpu_per_1000) | $(fig "$key" kafka_cpu_per_1000) | $(fig "$key" mariadb_cpu_per_1000) | $(fig "$key" postgres_cpu_per_1000) |"
+        done
+    done
+    if [ "$LAG" = 1 ]; then
+        echo
+        echo "## Lag under steady load (ms; source commit -> target write, and Debezium's capture: source commit -> Kafka)"
+        echo
+        echo "| load | direction | end-to-end p50 / p99 / max | capture p50 / p99 / max | events | writes done |"
+        echo "|---|---|---|---|---|---|"
+        local rate
+        for rate in 1000 5000; do
+            awk -v rate="$rate" -v done_="$(tr ' ' ',' <"$WORK/lag-$rate-load.out")" '
+                { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+                  printf "| %d writes/s | %s | %s / %s / %s | %s / %s / %s | %s | %s |\n", rate, $1,
+                      f["e2e_ms_p50"], f["e2e_ms_p99"], f["e2e_ms_max"], f["capture_ms_p50"], f["capture_ms_p99"],
+                      f["capture_ms_max"], f["e2e_ms_n"], done_ }' "$WORK/lag-$rate.out"
+        done
+    fi
+    if [ "$MEMORY" = 1 ]; then
+        echo
+        echo "## Memory"
+        echo
+        echo "Peak RSS of consume:legacy-events (PHP + the extension) draining $(fig memory consumed) events: $(fig memory rss_mib) MiB ($(fig memory events_per_s) events/s)."
+    fi
+}
+report | tee "$WORK/RESULTS.md"
+cp "$WORK/RESULTS.md" "$RESULTS"
+log "wrote $RESULTS"
