@@ -163,16 +163,12 @@ impl SyncConfig {
     /// Checks values serde cannot: empty strings, numbers outside their documented ranges (`*_RANGE`; a value
     /// outside would overflow a timer or a date, or make no sense), DSN scheme against direction.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        for (field, value) in [
-            ("brokers", &self.brokers),
-            ("group_id", &self.group_id),
-            ("topic", &self.topic),
-            ("dlq_topic", &self.dlq_topic),
-        ] {
-            if value.trim().is_empty() {
-                return Err(ConfigError::Missing { field });
-            }
-        }
+        require_set(&[
+            ("brokers", self.brokers.as_str()),
+            ("group_id", self.group_id.as_str()),
+            ("topic", self.topic.as_str()),
+            ("dlq_topic", self.dlq_topic.as_str()),
+        ])?;
         for (field, value, range) in [
             ("batch_size", self.batch_size as u64, BATCH_SIZE_RANGE),
             (
@@ -255,6 +251,15 @@ pub(crate) fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result
         };
         ConfigError::Invalid { field, reason }
     })
+}
+
+/// `Ok` when every one of `fields` (name, value) holds more than blanks, else `Missing` naming the first that
+/// does not.
+pub(crate) fn require_set(fields: &[(&'static str, &str)]) -> Result<(), ConfigError> {
+    match fields.iter().find(|(_, value)| value.trim().is_empty()) {
+        Some((field, _)) => Err(ConfigError::Missing { field }),
+        None => Ok(()),
+    }
 }
 
 /// `Ok` when `value` lies in `range`, else an error naming `field` and the range.

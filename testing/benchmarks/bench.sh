@@ -82,14 +82,17 @@ end_offsets() {
 total_of() { awk -F, '{ n += $3 } END { print n + 0 }' "$1"; }
 until_spec() { awk -F, '{ printf "%s%s:%s=%s", (NR > 1 ? "," : ""), $1, $2, $3 }' "$1"; }
 
-# settled TOPIC FILE: waits until the topic's end offsets stop moving for 3 s, then writes them to FILE.
+# settled TOPIC FILE [FROM_FILE MIN]: waits until the topic's end offsets stop moving for 3 s (and, with FROM_FILE,
+# are at least MIN messages past it: Debezium may not have started publishing a big workload yet), then writes
+# them to FILE.
 settled() {
-    local last="" now stable=0 deadline=$((SECONDS + 900))
+    local last="" now stable=0 deadline=$((SECONDS + 900)) floor=0
+    [ $# -lt 4 ] || floor=$(($(total_of "$3") + $4))
     while [ $SECONDS -lt $deadline ]; do
         now=$(end_offsets "$1")
         if [ "$now" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
         last=$now
-        if [ $stable -ge 6 ]; then
+        if [ $stable -ge 6 ] && [ "$(awk -F, '{ n += $3 } END { print n + 0 }' <<<"$now")" -ge "$floor" ]; then
             echo "$now" >"$2"
             return 0
         fi
@@ -152,6 +155,21 @@ reset_side() {
     fi
 }
 
+# settle_side SIDE: after a reset, lets the database clean up the deleted rows before the next config writes the
+# same keys again (otherwise the next config pays for the previous one's deletes): PostgreSQL VACUUMs the tables,
+# MariaDB's purge is awaited (history list length below 1,000, at most 300 s).
+settle_side() {
+    if [ "$1" = legacy ]; then
+        pg "VACUUM legacy_users, legacy_posts, legacy_likes, dbsync_tombstones, dbsync_applied_events" >/dev/null
+    else
+        local deadline=$((SECONDS + 300))
+        while [ "$(my "SELECT COUNT FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rseg_history_len'")" -ge 1000 ] &&
+            [ $SECONDS -lt $deadline ]; do
+            sleep 1
+        done
+    fi
+}
+
 trap finish EXIT
 trap 'exit 130' INT TERM
 # Where the regular groups stand; they are moved to the topics' ends at the end only if they were caught up now.
@@ -202,6 +220,7 @@ dbsync_drain() {
     poll_until 30 grep -q 'watching' "$dir/drain.err" || die "$name: the drain watcher did not start"
     DBSYNC_GROUP_PREFIX=$group_prefix DBSYNC_BATCH_SIZE=$batch DBSYNC_DLQ_TOPIC="$TAG.dlq" DBSYNC_PHP_EXTENSION=$EXT \
         DBSYNC_METRICS_ADDR='' DBSYNC_INSTANCE_ID="$group_prefix" \
+        DBSYNC_LOG="info,dbsync_core::write::phases=debug,dbsync_core::consume::batch=debug" \
         /usr/bin/time -v -o "$dir/time.txt" "$root/testing/scripts/artisan.sh" "$(command_of "$side")" --stop-when-empty \
         >"$dir/consume.log" 2>&1 &
     local consumer=$!
@@ -231,6 +250,19 @@ dbsync_drain() {
             printf "consumed=%d\n", applied
         }' "$dir/drain.out" >"$WORK/$name.fig"
     cpu_per_1000 "$dir/cpu-before.txt" "$dir/cpu-after.txt" "$(counter consumed "$summary")" >>"$WORK/$name.fig"
+    # Where the time went, per 1,000 events: each bulk batch's phases (debug line `batch phases`), the Kafka
+    # offset commits, and the rest of the measured drain time (Kafka receive, decode, transform, the loop).
+    awk -v n="$(counter consumed "$summary")" -v secs="$(sed -n 's/.*seconds=\([0-9.]*\) .*/\1/p' "$dir/drain.out")" '
+        /batch phases/ { for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2 && kv[1] ~ /_us$/) t[kv[1]] += kv[2]; b++ }
+        /offset committed/ { for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2 && kv[1] == "commit_us") k += kv[2] }
+        END {
+            if (n == 0) exit
+            split("lock_us read_us decide_us write_us commit_us", names, " ")
+            for (j = 1; j <= 5; j++) { sum += t[names[j]]; printf "%s_per_1000=%.0f\n", names[j], t[names[j]] / 1000 / n * 1000 }
+            printf "kafka_commit_us_per_1000=%.0f\n", k / 1000 / n * 1000
+            printf "other_us_per_1000=%.0f\n", (secs * 1e6 - sum - k) / 1000 / n * 1000
+            printf "batches=%d\n", b
+        }' "$dir/consume.log" >>"$WORK/$name.fig"
 }
 fig() { sed -n "s/^$2=//p" "$WORK/$1.fig" 2>/dev/null | head -n 1; }
 
@@ -245,22 +277,26 @@ backlog() { # SIDE KIND
     settled "$topic" "$WORK/$key-start.csv"
     "$BENCH" workload --side "$side" --kind "$kind" --tag "${tag%-}" --inserts "$INSERTS" --updates "$updates" \
         >"$WORK/$key-workload.out" 2>"$WORK/$key-workload.err"
-    settled "$topic" "$WORK/$key-end.csv"
+    settled "$topic" "$WORK/$key-end.csv" "$WORK/$key-start.csv" "$(sed -n 's/^rows_written=//p' "$WORK/$key-workload.out")"
     local events=$(($(total_of "$WORK/$key-end.csv") - $(total_of "$WORK/$key-start.csv")))
     echo "events=$events" >"$WORK/$key-events.fig"
     log "$key: $events events on $topic"
     local other
     other=$([ "$side" = legacy ] && echo revamp || echo legacy)
 
+    settle_side "$other"
     dbsync_drain "$key-dbsync" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" 500
     reset_side "$other" "$tag"
+    settle_side "$other"
     dbsync_drain "$key-per-event" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" 1 "$PER_EVENT_SECS"
     reset_side "$other" "$tag"
+    settle_side "$other"
     "$BENCH" ceiling --source "$side" --kind "$kind" --tag "${tag%-}" --updates "$updates" \
         >"$WORK/$key-ceiling.out" 2>"$WORK/$key-ceiling.err"
     log "$key-ceiling: $(cat "$WORK/$key-ceiling.out")"
     sed -n 's/.*rows_per_s=\([0-9.]*\).*/events_per_s=\1/p' "$WORK/$key-ceiling.out" >"$WORK/$key-ceiling.fig"
     reset_side "$other" "$tag"
+    settle_side "$other"
     if [ "$JDBC" = 1 ]; then
         if "$JDBC_SINK" drain "$(direction_of "$side")" "$events" >"$WORK/$key-jdbc.out" 2>"$WORK/$key-jdbc.err"; then
             log "$key-jdbc: $(cat "$WORK/$key-jdbc.out")"
@@ -322,7 +358,7 @@ if [ "$MEMORY" = 1 ]; then
     log "== memory: $MEMORY_EVENTS legacy inserts drained by consume:legacy-events"
     settled "$DBSYNC_LEGACY_TOPIC" "$WORK/memory-start.csv"
     "$BENCH" workload --side legacy --tag "${TAG}m" --inserts "$MEMORY_EVENTS" --updates 0 >/dev/null 2>"$WORK/memory-workload.err"
-    settled "$DBSYNC_LEGACY_TOPIC" "$WORK/memory-end.csv"
+    settled "$DBSYNC_LEGACY_TOPIC" "$WORK/memory-end.csv" "$WORK/memory-start.csv" "$MEMORY_EVENTS"
     dbsync_drain memory legacy "$WORK/memory-start.csv" "$WORK/memory-end.csv" 500
 fi
 
@@ -372,6 +408,17 @@ report() {
         for kind in users mixed; do
             key="$side-$kind-dbsync"
             echo "| $(direction_of $side), $kind | $(fig "$key" cpu_per_1000) | $(fig "$key" connect_cpu_per_1000) | $(fig "$key" kafka_cpu_per_1000) | $(fig "$key" mariadb_cpu_per_1000) | $(fig "$key" postgres_cpu_per_1000) |"
+        done
+    done
+    echo
+    echo "### Where dbsync's time goes (batch 500; ms per 1,000 events, from the batches' debug timings)"
+    echo
+    echo "| direction, workload | batches | begin + row locks | reads (rows, parents, tombstones, ledger) | decide | writes (rows, tombstones, ledger) | commit | Kafka offset commit | rest (receive, decode, loop) |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    for side in legacy revamp; do
+        for kind in users mixed; do
+            key="$side-$kind-dbsync"
+            echo "| $(direction_of $side), $kind | $(fig "$key" batches) | $(fig "$key" lock_us_per_1000) | $(fig "$key" read_us_per_1000) | $(fig "$key" decide_us_per_1000) | $(fig "$key" write_us_per_1000) | $(fig "$key" commit_us_per_1000) | $(fig "$key" kafka_commit_us_per_1000) | $(fig "$key" other_us_per_1000) |"
         done
     done
     if [ "$LAG" = 1 ]; then

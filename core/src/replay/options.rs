@@ -2,7 +2,7 @@
 //! errors naming the field.
 
 use super::NO_REASON;
-use crate::config::{from_json, invalid, DEFAULT_DLQ_TOPIC};
+use crate::config::{from_json, invalid, require_set, DEFAULT_DLQ_TOPIC};
 use crate::error::{ConfigError, DeadLetterReason};
 use crate::kafka::KafkaProperties;
 use serde::Deserialize;
@@ -68,15 +68,11 @@ impl ReplayOptions {
     /// Checks what serde cannot: empty names, and reasons that are neither a [`DeadLetterReason`] nor
     /// [`NO_REASON`].
     pub fn validate(&self) -> Result<(), ConfigError> {
-        for (field, value) in [
-            ("brokers", &self.brokers),
-            ("dlq_topic", &self.dlq_topic),
-            ("group_id", &self.group_id),
-        ] {
-            if value.trim().is_empty() {
-                return Err(ConfigError::Missing { field });
-            }
-        }
+        require_set(&[
+            ("brokers", self.brokers.as_str()),
+            ("dlq_topic", self.dlq_topic.as_str()),
+            ("group_id", self.group_id.as_str()),
+        ])?;
         self.kafka_properties.validate()?;
         for reason in &self.reasons {
             let reason = reason.trim();

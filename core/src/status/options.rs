@@ -3,7 +3,7 @@
 
 use crate::config::DEFAULT_DLQ_TOPIC;
 use crate::config::{
-    from_json, in_range, invalid, CONFLICT_WINDOW_MS_RANGE, DEFAULT_CONFLICT_WINDOW_MS,
+    from_json, in_range, invalid, require_set, CONFLICT_WINDOW_MS_RANGE, DEFAULT_CONFLICT_WINDOW_MS,
 };
 use crate::error::ConfigError;
 use crate::kafka::KafkaProperties;
@@ -105,21 +105,17 @@ impl StatusOptions {
 
     /// Checks what serde cannot: empty names, ranges, the `dlq_since` time.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        for (field, value) in [
-            ("brokers", &self.brokers),
-            ("legacy_topic", &self.legacy_topic),
-            ("revamp_topic", &self.revamp_topic),
-            ("dlq_topic", &self.dlq_topic),
-            ("group_prefix", &self.group_prefix),
-            ("legacy_dsn", &self.legacy_dsn),
-            ("revamp_dsn", &self.revamp_dsn),
-            ("connect_url", &self.connect_url),
-            ("replication_slot", &self.replication_slot),
-        ] {
-            if value.trim().is_empty() {
-                return Err(ConfigError::Missing { field });
-            }
-        }
+        require_set(&[
+            ("brokers", self.brokers.as_str()),
+            ("legacy_topic", self.legacy_topic.as_str()),
+            ("revamp_topic", self.revamp_topic.as_str()),
+            ("dlq_topic", self.dlq_topic.as_str()),
+            ("group_prefix", self.group_prefix.as_str()),
+            ("legacy_dsn", self.legacy_dsn.as_str()),
+            ("revamp_dsn", self.revamp_dsn.as_str()),
+            ("connect_url", self.connect_url.as_str()),
+            ("replication_slot", self.replication_slot.as_str()),
+        ])?;
         self.kafka_properties.validate()?;
         in_range(
             "conflict_window_ms",

@@ -3,7 +3,7 @@
 //! `brokers` a difference is confirmed after `confirm_delay_ms` alone (no consumer offsets to wait for).
 
 use crate::config::{
-    from_json, in_range, invalid, CONFLICT_WINDOW_MS_RANGE, DEFAULT_CONFLICT_WINDOW_MS,
+    from_json, in_range, invalid, require_set, CONFLICT_WINDOW_MS_RANGE, DEFAULT_CONFLICT_WINDOW_MS,
 };
 use crate::error::ConfigError;
 use crate::kafka::KafkaProperties;
@@ -128,18 +128,14 @@ impl VerifyOptions {
 
     /// Checks what serde cannot: empty names, ranges, the `since` time.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        for (field, value) in [
-            ("legacy_dsn", &self.legacy_dsn),
-            ("revamp_dsn", &self.revamp_dsn),
-            ("mapping_path", &self.mapping_path),
-            ("legacy_topic", &self.legacy_topic),
-            ("revamp_topic", &self.revamp_topic),
-            ("group_prefix", &self.group_prefix),
-        ] {
-            if value.trim().is_empty() {
-                return Err(ConfigError::Missing { field });
-            }
-        }
+        require_set(&[
+            ("legacy_dsn", self.legacy_dsn.as_str()),
+            ("revamp_dsn", self.revamp_dsn.as_str()),
+            ("mapping_path", self.mapping_path.as_str()),
+            ("legacy_topic", self.legacy_topic.as_str()),
+            ("revamp_topic", self.revamp_topic.as_str()),
+            ("group_prefix", self.group_prefix.as_str()),
+        ])?;
         if !self.legacy_dsn.starts_with("postgres") {
             return Err(invalid("legacy_dsn", "must be a postgres:// DSN"));
         }

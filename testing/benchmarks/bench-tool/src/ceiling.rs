@@ -118,28 +118,24 @@ pub async fn run(databases: &Databases, args: &CeilingArgs) -> Result<()> {
 
 async fn read(pool: &Pool, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
     use sqlx::Row;
-    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    // Every column as text; the two drivers' rows differ in type only.
+    macro_rules! texts {
+        ($pool:expr) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_all($pool)
+                .await?
+                .iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| row.try_get(i))
+                        .collect::<Result<_, _>>()
+                })
+                .collect::<Result<_, _>>()?
+        };
+    }
     Ok(match pool {
-        Pool::Pg(p) => sqlx::query(sql)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| row.try_get(i))
-                    .collect::<Result<_, _>>()
-            })
-            .collect::<Result<_, _>>()?,
-        Pool::My(p) => sqlx::query(sql)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| row.try_get(i))
-                    .collect::<Result<_, _>>()
-            })
-            .collect::<Result<_, _>>()?,
+        Pool::Pg(p) => texts!(p),
+        Pool::My(p) => texts!(p),
     })
 }
 

@@ -2,6 +2,7 @@
 //! as the application, the sync accounts (`DBSYNC_*_DSN`) as the sync service.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use dbsync_core::Side;
 
 /// The load side of `make bench` (testing/benchmarks/bench.sh): it writes and measures; it asserts nothing.
 #[derive(Debug, Parser)]
@@ -58,19 +59,12 @@ pub enum Command {
     Lag(LagArgs),
 }
 
-/// A side of the sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Side {
-    Legacy,
-    Revamp,
-}
-
-impl Side {
-    pub fn other(self) -> Side {
-        match self {
-            Side::Legacy => Side::Revamp,
-            Side::Revamp => Side::Legacy,
-        }
+/// `legacy` or `revamp`, for `--side` and `--source`.
+fn side(text: &str) -> Result<Side, String> {
+    match text {
+        "legacy" => Ok(Side::Legacy),
+        "revamp" => Ok(Side::Revamp),
+        other => Err(format!("expected legacy or revamp, got {other:?}")),
     }
 }
 
@@ -85,8 +79,8 @@ pub enum Kind {
 
 #[derive(Debug, Args)]
 pub struct WorkloadArgs {
-    /// The side the application writes on.
-    #[arg(long, value_enum)]
+    /// The side the application writes on: legacy or revamp.
+    #[arg(long, value_parser = side)]
     pub side: Side,
     #[arg(long, value_enum, default_value_t = Kind::Users)]
     pub kind: Kind,
@@ -103,8 +97,8 @@ pub struct WorkloadArgs {
 
 #[derive(Debug, Args)]
 pub struct CeilingArgs {
-    /// The side the workload was written on; the ceiling writes into the other one.
-    #[arg(long, value_enum)]
+    /// The side the workload was written on (legacy or revamp); the ceiling writes into the other one.
+    #[arg(long, value_parser = side)]
     pub source: Side,
     #[arg(long, value_enum, default_value_t = Kind::Users)]
     pub kind: Kind,

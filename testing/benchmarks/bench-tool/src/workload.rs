@@ -79,20 +79,10 @@ async fn mixed(pool: &Pool, args: &WorkloadArgs, names: &Names) -> Result<usize>
     let posts = insert_posts(pool, args.side, &users, n_posts).await?;
     let likes = insert_likes(pool, args.side, &users, &posts, n_likes).await?;
     let half = args.updates / 2;
-    update(
-        pool,
-        args.side,
-        names.users,
-        &users[..half.min(users.len())],
-    )
-    .await?;
-    update(
-        pool,
-        args.side,
-        names.posts,
-        &posts[..(args.updates - half).min(posts.len())],
-    )
-    .await?;
+    let updated_users = &users[..half.min(users.len())];
+    let updated_posts = &posts[..(args.updates - half).min(posts.len())];
+    update(pool, args.side, names.users, updated_users).await?;
+    update(pool, args.side, names.posts, updated_posts).await?;
     let deletes = ((args.inserts + args.updates) / 20).min(likes.len());
     for chunk in likes[..deletes].chunks(CHUNK) {
         pool.execute(format!(
@@ -102,7 +92,12 @@ async fn mixed(pool: &Pool, args: &WorkloadArgs, names: &Names) -> Result<usize>
         ))
         .await?;
     }
-    Ok(users.len() + posts.len() + likes.len() + args.updates + deletes)
+    Ok(users.len()
+        + posts.len()
+        + likes.len()
+        + updated_users.len()
+        + updated_posts.len()
+        + deletes)
 }
 
 /// Inserts `n` users of `tag`; returns their ids in order.
