@@ -215,6 +215,15 @@ mod tests {
         Mapping::from_toml_str(include_str!("../../mapping/default.toml")).unwrap()
     }
 
+    /// The user entity's normalizer over the default mapping, loaded once for all tests.
+    fn users() -> Normalizer<'static> {
+        static MAPPING: std::sync::LazyLock<Mapping> = std::sync::LazyLock::new(mapping);
+        Normalizer {
+            mapping: &MAPPING,
+            entity: MAPPING.entity("user").unwrap(),
+        }
+    }
+
     fn legacy_user() -> Payload {
         json!({
             "id": 7, "username": "ada", "email": "a@x", "full_name": "Ada Lovelace", "status": "active",
@@ -239,11 +248,7 @@ mod tests {
 
     #[test]
     fn a_synced_pair_is_equal_whatever_the_time_zone_and_precision() {
-        let mapping = mapping();
-        let n = Normalizer {
-            mapping: &mapping,
-            entity: mapping.entity("user").unwrap(),
-        };
+        let n = users();
         let (l, r) = (legacy_user(), revamp_user());
         assert_eq!(
             n.canonical(Side::Legacy, 7, l.clone()).unwrap(),
@@ -255,11 +260,7 @@ mod tests {
 
     #[test]
     fn a_changed_value_names_its_column_in_both_spellings() {
-        let mapping = mapping();
-        let n = Normalizer {
-            mapping: &mapping,
-            entity: mapping.entity("user").unwrap(),
-        };
+        let n = users();
         let mut r = revamp_user();
         r.insert("email_address".into(), json!("b@x"));
         r.insert("last_name".into(), json!("King"));
@@ -286,11 +287,7 @@ mod tests {
 
     #[test]
     fn a_name_that_splits_back_differently_is_still_in_sync() {
-        let mapping = mapping();
-        let n = Normalizer {
-            mapping: &mapping,
-            entity: mapping.entity("user").unwrap(),
-        };
+        let n = users();
         // Revamp wrote (null, "Lovelace"); legacy got " Lovelace", which splits to ("", "Lovelace").
         let mut r = revamp_user();
         r.insert("first_name".into(), Value::Null);
@@ -305,11 +302,7 @@ mod tests {
 
     #[test]
     fn versions_follow_the_source_column() {
-        let mapping = mapping();
-        let n = Normalizer {
-            mapping: &mapping,
-            entity: mapping.entity("user").unwrap(),
-        };
+        let n = users();
         let legacy = n.version(Side::Legacy, &legacy_user()).unwrap();
         let revamp = n.version(Side::Revamp, &revamp_user()).unwrap();
         assert_eq!(legacy, revamp, "a synced copy holds the origin's version");
