@@ -13,11 +13,14 @@
 //! backoff, holding back only its own row's later changes; it is dead-lettered as `parent_missing` only once it
 //! waited `parent_wait_ms` and every partition of the topic was consumed past the child's timestamp (its parent,
 //! committed before it on the source, would have arrived), or after [`PARENT_WAIT_CAP`] whatever happens.
+//! While a turn's batches are written, the messages that turn's poll received are decoded and transformed on a
+//! blocking thread, and queued once the batches are done (behind them, in offset order).
 //!
 //! # Group membership
 //! Queues outlive one [`Consumer::run`], so a second `run` loses nothing. Assignment changes (recorded by
 //! `rebalance`) are applied after every poll, before anything it returned is queued: a revoked partition's queue is
-//! dropped, an assigned one starts empty at the committed offset and is resumed. The cooperative-sticky assignor
+//! dropped with what was received from it before the change, an assigned one starts empty at the committed offset
+//! and is resumed. The cooperative-sticky assignor
 //! moves only the partitions that must move; static membership (`group.instance.id`) lets a restarted process take
 //! its partitions back at once instead of after the session timeout.
 //!
@@ -50,12 +53,12 @@ use partition::{Item, PartitionQueue};
 use pipeline::prepare;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
+use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::TopicPartitionList;
 use rebalance::{AssignmentChange, RebalanceLog};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tracing::{debug, info, info_span, warn, Instrument};
 
@@ -99,7 +102,8 @@ pub struct Consumer {
     kafka: StreamConsumer<RebalanceLog>,
     dead_letters: DeadLetters,
     target: Target,
-    mapping: Mapping,
+    /// Shared with the thread that decodes the next messages while a batch is written.
+    mapping: Arc<Mapping>,
     config: SyncConfig,
     origin: Side,
     stop: AtomicBool,
@@ -156,10 +160,15 @@ impl Consumer {
             move |source| Error::Kafka { context, source }
         };
         let instance_id = config.instance_id();
-        let kafka: StreamConsumer<RebalanceLog> = kafka::client_config(
+        let mut client = kafka::client_config(
             &config.brokers,
             &config.kafka_properties,
             &kafka::client_id("consumer", &instance_id),
+        );
+        let kafka: StreamConsumer<RebalanceLog> = kafka::with_defaults(
+            &mut client,
+            &config.kafka_properties,
+            &kafka::CONSUMER_PREFETCH,
         )
         .set("group.id", &config.group_id)
         .set("group.instance.id", &instance_id)
@@ -234,7 +243,7 @@ impl Consumer {
             kafka,
             dead_letters,
             target,
-            mapping,
+            mapping: Arc::new(mapping),
             config,
             origin,
             stop: AtomicBool::new(false),
@@ -296,21 +305,23 @@ impl Consumer {
                 self.prune().await;
                 last_prune = Some(Instant::now());
             }
-            if self.receive(queues).await? > 0 {
+            // With a batch ready, the poll does not wait: what it receives is decoded beside that batch's writes.
+            let busy = !self.ready(queues, linger).is_empty();
+            let received = self.receive(queues, busy).await?;
+            if !received.is_empty() {
                 last_message = Instant::now();
             }
-            let now = Instant::now();
-            let ready: Vec<i32> = if self.outage_holds(now) {
-                Vec::new()
-            } else {
-                queues
-                    .iter()
-                    .filter(|(_, q)| {
-                        q.ready(self.config.batch_size, linger, now) || q.parked_due(now)
-                    })
-                    .map(|(p, _)| *p)
-                    .collect()
-            };
+            let mut ready = self.ready(queues, linger);
+            let mut decoding = None;
+            if ready.is_empty() {
+                enqueue(queues, prepare_all(&self.mapping, self.origin, received));
+                ready = self.ready(queues, linger);
+            } else if !received.is_empty() {
+                let (mapping, origin) = (Arc::clone(&self.mapping), self.origin);
+                decoding = Some(tokio::task::spawn_blocking(move || {
+                    prepare_all(&mapping, origin, received)
+                }));
+            }
             for partition in ready {
                 let remaining = options
                     .max_events
@@ -332,6 +343,10 @@ impl Consumer {
                     }
                     queues.insert(partition, queue);
                 }
+            }
+            // Queued behind what the batches left: no poll ran meanwhile, so no partition changed hands.
+            if let Some(decoding) = decoding {
+                enqueue(queues, decoding.await.map_err(Error::Decoding)?);
             }
             if last_commit_retry.elapsed() >= COMMIT_RETRY_INTERVAL {
                 for (partition, queue) in queues.iter_mut() {
@@ -370,32 +385,52 @@ impl Consumer {
         Ok(counters)
     }
 
-    /// Receives what Kafka has ready (waiting at most one poll interval for the first message). Returns how many.
-    /// Assignment changes that came with a poll are applied before what it returned is queued. A fatal client
-    /// error (e.g. another process took this `group.instance.id`) ends the run.
-    async fn receive(&self, queues: &mut BTreeMap<i32, PartitionQueue>) -> Result<usize, Error> {
-        let mut received = 0;
-        let mut wait = POLL_INTERVAL;
-        while received < self.config.batch_size {
+    /// The partitions whose queue has a batch to apply now (none during a database outage).
+    fn ready(&self, queues: &BTreeMap<i32, PartitionQueue>, linger: Duration) -> Vec<i32> {
+        let now = Instant::now();
+        if self.outage_holds(now) {
+            return Vec::new();
+        }
+        queues
+            .iter()
+            .filter(|(_, q)| q.ready(self.config.batch_size, linger, now) || q.parked_due(now))
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    /// Receives what Kafka has ready, up to a batch (waiting at most one poll interval for the first message,
+    /// unless `busy`), not yet decoded. Assignment changes that came with a poll are applied to `queues` at once,
+    /// and what was received before them from a partition that changed hands is dropped (its new owner reads it
+    /// again from the committed offset). A fatal client error (e.g. another process took this
+    /// `group.instance.id`) ends the run.
+    async fn receive(
+        &self,
+        queues: &mut BTreeMap<i32, PartitionQueue>,
+        busy: bool,
+    ) -> Result<Vec<OwnedMessage>, Error> {
+        let mut received: Vec<OwnedMessage> = Vec::new();
+        let mut wait = if busy {
+            Duration::from_millis(1)
+        } else {
+            POLL_INTERVAL
+        };
+        while received.len() < self.config.batch_size {
             let polled = tokio::time::timeout(wait, self.kafka.recv()).await;
-            self.apply_assignment_changes(queues);
+            let changed = self.apply_assignment_changes(queues);
+            if !changed.is_empty() {
+                received.retain(|m| !changed.contains(&m.partition()));
+            }
             match polled {
                 Ok(Ok(message)) => {
-                    received += 1;
                     wait = Duration::from_millis(1);
-                    let Some(queue) = queues.get_mut(&message.partition()) else {
+                    if queues.contains_key(&message.partition()) {
+                        received.push(message.detach());
+                    } else {
                         debug!(
                             partition = message.partition(),
                             "message of a partition not assigned; dropped"
                         );
-                        continue;
-                    };
-                    let prepared =
-                        prepare(message.key(), message.payload(), self.origin, &self.mapping);
-                    queue.push(Item {
-                        message: message.detach(),
-                        prepared,
-                    });
+                    }
                 }
                 Ok(Err(error)) if is_fatal(&error) => {
                     return Err(Error::Kafka {
@@ -419,21 +454,28 @@ impl Consumer {
     }
 
     /// Applies the assignment changes recorded since the last call: revoked partitions' queues go (their new owner
-    /// reads them again from the committed offset), assigned ones start empty and are resumed.
-    fn apply_assignment_changes(&self, queues: &mut BTreeMap<i32, PartitionQueue>) {
+    /// reads them again from the committed offset), assigned ones start empty and are resumed. Returns every
+    /// partition that was revoked, lost or (re)assigned.
+    fn apply_assignment_changes(&self, queues: &mut BTreeMap<i32, PartitionQueue>) -> Vec<i32> {
+        let mut changed = Vec::new();
         for change in self.kafka.context().drain() {
             match change {
                 AssignmentChange::Revoked(partitions) => {
                     for partition in partitions {
                         queues.remove(&partition);
+                        changed.push(partition);
                     }
                 }
-                AssignmentChange::Lost => queues.clear(),
+                AssignmentChange::Lost => {
+                    changed.extend(queues.keys().copied());
+                    queues.clear();
+                }
                 AssignmentChange::Assigned(partitions) => {
                     let mut list = TopicPartitionList::new();
                     for partition in partitions {
                         queues.insert(partition, PartitionQueue::default());
                         list.add_partition(&self.config.topic, partition);
+                        changed.push(partition);
                     }
                     if let Err(error) = self.kafka.resume(&list) {
                         warn!(%error, "could not resume assigned partitions");
@@ -441,6 +483,7 @@ impl Consumer {
                 }
             }
         }
+        changed
     }
 
     /// Pauses partitions whose queue is long (a child waiting for its parent, a slow database) so memory stays
@@ -490,4 +533,28 @@ fn is_fatal(error: &KafkaError) -> bool {
         error.rdkafka_error_code(),
         Some(RDKafkaErrorCode::Fatal | RDKafkaErrorCode::FencedInstanceId)
     )
+}
+
+/// Decodes, filters and transforms received messages, in their order (`pipeline::prepare`).
+fn prepare_all(mapping: &Mapping, origin: Side, messages: Vec<OwnedMessage>) -> Vec<Item> {
+    messages
+        .into_iter()
+        .map(|message| {
+            let prepared = prepare(message.key(), message.payload(), origin, mapping);
+            Item { message, prepared }
+        })
+        .collect()
+}
+
+/// Queues prepared messages on their partitions; a partition no longer assigned drops its messages.
+fn enqueue(queues: &mut BTreeMap<i32, PartitionQueue>, items: Vec<Item>) {
+    for item in items {
+        match queues.get_mut(&item.message.partition()) {
+            Some(queue) => queue.push(item),
+            None => debug!(
+                partition = item.message.partition(),
+                "message of a partition not assigned; dropped"
+            ),
+        }
+    }
 }

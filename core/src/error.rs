@@ -185,6 +185,9 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("could not start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// Decoding a received chunk of messages beside the writes failed (it panicked); nothing of it was committed.
+    #[error("decoding received messages failed: {0}")]
+    Decoding(#[source] tokio::task::JoinError),
 }
 
 /// Longest input quoted in an error message: enough to recognize the value, never a whole payload in a log line.

@@ -2,7 +2,7 @@
 //! `timestamptz` through Debezium's ZonedTimestamp), ISO or SQL text without an offset (taken as UTC, as the seed
 //! contract and the revamp side's DATETIME mean it), epoch milliseconds and epoch microseconds.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
 /// Parses `2026-11-25T23:18:17.123456Z`, `...+02:00`, `2026-11-25 23:18:17+00` or `2026-11-25 23:18:17[.ffffff]`.
 pub(crate) fn parse_text(text: &str) -> Option<DateTime<Utc>> {
@@ -29,6 +29,19 @@ pub(crate) fn from_micros(micros: i64) -> Option<DateTime<Utc>> {
 /// Epoch milliseconds, as Debezium's `ts_ms` and the seed contract's numeric `timestamp`.
 pub(crate) fn from_millis(millis: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(millis)
+}
+
+/// When a change committed at its source, as closely as its event tells. MariaDB's binlog stamps events in whole
+/// seconds (`source.ts_ms` ends in 000), so the change's own version time, stamped by the origin's trigger while the
+/// statement ran and so before the commit, narrows it within that second. Both are lower bounds of the commit; the
+/// later one is kept. A version outside that second (a client-set time) is not trusted.
+pub(crate) fn commit_estimate(reported: DateTime<Utc>, version: DateTime<Utc>) -> DateTime<Utc> {
+    let whole_second = reported.timestamp_subsec_nanos() == 0;
+    if whole_second && version > reported && version < reported + TimeDelta::seconds(1) {
+        version
+    } else {
+        reported
+    }
 }
 
 #[cfg(test)]
@@ -84,5 +97,24 @@ mod tests {
             Some(at("2025-11-25T23:18:17.123Z"))
         );
         assert_eq!(from_micros(i64::MAX), None);
+    }
+
+    #[test]
+    fn a_whole_second_commit_is_narrowed_by_the_version_within_it() {
+        let second = at("2026-11-30T10:00:00Z");
+        let stamped = at("2026-11-30T10:00:00.257563Z");
+        assert_eq!(commit_estimate(second, stamped), stamped);
+        // Outside the second (a client-set version) or before it: the reported time stays.
+        assert_eq!(commit_estimate(second, at("2026-11-30T10:00:01Z")), second);
+        assert_eq!(
+            commit_estimate(second, at("2026-11-30T09:59:59.9Z")),
+            second
+        );
+        // A millisecond-precise commit (PostgreSQL) is never moved.
+        let precise = at("2026-11-30T10:00:00.120Z");
+        assert_eq!(
+            commit_estimate(precise, at("2026-11-30T10:00:00.500Z")),
+            precise
+        );
     }
 }

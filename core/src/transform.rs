@@ -25,6 +25,7 @@ use crate::event::{ChangeEvent, Operation, Side};
 use crate::filter::SOURCE_COLUMN;
 use crate::mapping::{Entity, Mapping};
 use crate::row::{Delete, ParentRef, RowOp, SqlValue, Upsert};
+use crate::timestamp;
 use serde_json::Value;
 use thiserror::Error;
 
@@ -132,18 +133,24 @@ pub fn transform(event: &ChangeEvent, mapping: &Mapping) -> Result<RowOp, Transf
         keys::primary_key_range(event),
     )?;
     match event.operation {
-        Operation::Delete => Ok(RowOp::Delete(Delete {
-            entity: entity.name().to_string(),
-            table: entity.table(target).to_string(),
-            key_column: entity.key().to_string(),
-            key: event.primary_key,
-            deleted: deleted_version(event, entity)?,
-            updated_at_column: entity.updated_at(target).to_string(),
-            conflict: entity.conflict(),
-            event_id: event.event_id,
-            source_committed_at: event.timestamp,
-            origin: event.origin,
-        })),
+        Operation::Delete => {
+            let deleted = deleted_version(event, entity)?;
+            Ok(RowOp::Delete(Delete {
+                entity: entity.name().to_string(),
+                table: entity.table(target).to_string(),
+                key_column: entity.key().to_string(),
+                key: event.primary_key,
+                deleted,
+                updated_at_column: entity.updated_at(target).to_string(),
+                conflict: entity.conflict(),
+                event_id: event.event_id,
+                source_committed_at: timestamp::commit_estimate(
+                    event.timestamp,
+                    deleted.updated_at,
+                ),
+                origin: event.origin,
+            }))
+        }
         Operation::Create | Operation::Update => upsert(event, entity, mapping).map(RowOp::Upsert),
     }
 }
@@ -281,7 +288,7 @@ fn upsert(
         conflict: entity.conflict(),
         parents,
         event_id: event.event_id,
-        source_committed_at: event.timestamp,
+        source_committed_at: timestamp::commit_estimate(event.timestamp, updated_at),
         origin,
     })
 }

@@ -2,12 +2,13 @@
 # `make bench`: throughput, lag and memory of dbsync against its anchors, in one invocation on one generated
 # workload, each direction separately (not part of `make test`; it prints figures and asserts nothing).
 #
-#   usage: testing/benchmarks/bench.sh [--quick] [--no-jdbc] [--no-lag] [--no-memory]
+#   usage: testing/benchmarks/bench.sh [--quick] [--no-jdbc] [--no-lag] [--no-memory] [--no-filters]
 #
 #   --quick      a tenth of every size (a smoke run of the whole harness; figures are noisier)
 #   --no-jdbc    skip the Debezium JDBC sink connector (testing/benchmarks/jdbc-sink.sh)
 #   --no-lag     skip lag under steady load
 #   --no-memory  skip the 1M-event memory run
+#   --no-filters skip the capture filters' cost (Connect's CPU per 1,000 sync writes: compiled, Groovy, none)
 #
 # Per direction (legacy -> revamp, revamp -> legacy) and workload (users: 100k inserts + 50k updates; mixed:
 # users/posts/likes 1:2:4, 100k inserts + 40k updates + 5% deletes), on a backlog already on the topic:
@@ -33,13 +34,14 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../scripts/lib.sh
 source "$root/testing/scripts/lib.sh"
 
-SCALE=1 JDBC=1 LAG=1 MEMORY=1
+SCALE=1 JDBC=1 LAG=1 MEMORY=1 FILTERS=1
 for arg in "$@"; do
     case "$arg" in
     --quick) SCALE=10 ;;
     --no-jdbc) JDBC=0 ;;
     --no-lag) LAG=0 ;;
     --no-memory) MEMORY=0 ;;
+    --no-filters) FILTERS=0 ;;
     -h | --help)
         sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
         exit 0
@@ -156,9 +158,11 @@ reset_side() {
 }
 
 # settle_side SIDE: after a reset, lets the database clean up the deleted rows before the next config writes the
-# same keys again (otherwise the next config pays for the previous one's deletes): PostgreSQL VACUUMs the tables,
-# MariaDB's purge is awaited (history list length below 1,000, at most 300 s).
+# same keys again (otherwise the next config pays for the previous one's deletes): Debezium's capture of SIDE is
+# awaited (the reset's deletes published), PostgreSQL VACUUMs the tables, MariaDB's purge is awaited (history list
+# length below 1,000, at most 300 s).
 settle_side() {
+    settled "$(topic_of "$1")" "$WORK/settle-$1.csv"
     if [ "$1" = legacy ]; then
         pg "VACUUM legacy_users, legacy_posts, legacy_likes, dbsync_tombstones, dbsync_applied_events" >/dev/null
     else
@@ -314,6 +318,57 @@ for side in legacy revamp; do
     for kind in users mixed; do backlog "$side" "$kind"; done
 done
 
+# ---- capturing the sync's own writes: Connect's CPU per 1,000 sync-service writes, per way of dropping them -----
+# filter_config NAME: the revamp connector's config with its capture filter replaced: `compiled` (the file as it
+# is: dbsync's DropEchoesAndRawDeletes), `groovy` (Debezium's scripted Filter, same condition), `none` (echoes
+# published; the core drops them).
+filter_config() {
+    local config="$root/debezium/mysql-connector.json"
+    case $1 in
+    compiled) jq '.config' "$config" ;;
+    groovy) jq '.config | del(."transforms.dropEchoesAndRawDeletes.type") + {
+            "transforms.dropEchoesAndRawDeletes.type": "io.debezium.transforms.Filter",
+            "transforms.dropEchoesAndRawDeletes.language": "jsr223.groovy",
+            "transforms.dropEchoesAndRawDeletes.topic.regex": "revamp\\.revamp_db\\..*",
+            "transforms.dropEchoesAndRawDeletes.condition": "value.get(\u0027op\u0027) != \u0027d\u0027 && (value.get(\u0027after\u0027) == null || value.get(\u0027after\u0027).get(\u0027source\u0027) != \u0027sync_service\u0027)",
+            "transforms.dropEchoesAndRawDeletes.null.handling.mode": "keep"}' "$config" ;;
+    none) jq '.config | del(."transforms.dropEchoesAndRawDeletes.type")
+            | .transforms = (.transforms | split(",") | map(select(. != "dropEchoesAndRawDeletes")) | join(","))' "$config" ;;
+    esac
+}
+# marker_seen NAME: an application write of revamp, awaited on revamp.events (the connector has read past all before).
+marker_seen() {
+    my "INSERT INTO revamp_users (user_name, email_address) VALUES ('${TAG}e-marker-$1', 'm@x')"
+    poll_until 300 bash -c "kcat -b '$DBSYNC_BROKERS' -C -t '$DBSYNC_REVAMP_TOPIC' -o -100 -e -q 2>/dev/null |
+        grep -qF '\"${TAG}e-marker-$1\"'"
+}
+# filter_cost NAME: CPU-seconds of Connect per 1,000 of ECHO_WRITES sync-service inserts into revamp_users (500 rows
+# a statement), from the first write until a marker written after them is on the topic.
+ECHO_WRITES=$((100000 / SCALE))
+filter_cost() {
+    local name=$1 before after
+    filter_config "$name" | curl -sf -X PUT -H 'Content-Type: application/json' --data @- \
+        "$DBSYNC_CONNECT_URL/connectors/dbsync-revamp/config" >/dev/null || die "echo filter $name: Connect refused the config"
+    # A restarted task, caught up and warmed, before the measured writes.
+    marker_seen "warm-$name" || die "echo filter $name: the connector did not come back"
+    before=$(cpu_ticks connect)
+    local i
+    for ((i = 0; i < ECHO_WRITES; i += 500)); do
+        echo "INSERT INTO revamp_users (user_name, email_address) SELECT CONCAT('${TAG}e-$name-', $i + seq), 'e@x' FROM seq_1_to_500;"
+    done | my "SET @dbsync_origin = 'sync_service'; $(cat)"
+    marker_seen "$name" || die "echo filter $name: the marker never arrived"
+    after=$(cpu_ticks connect)
+    awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v n="$ECHO_WRITES" \
+        'BEGIN { printf "connect_cpu_per_1000=%.3f\n", t / hz * 1000 / n }' >"$WORK/filter-$name.fig"
+    log "echo filter $name: $(cat "$WORK/filter-$name.fig")"
+}
+if [ "$FILTERS" = 1 ]; then
+    log "== capturing the sync's own writes: $ECHO_WRITES sync-service inserts per capture filter"
+    for filter in groovy none compiled; do filter_cost "$filter"; done
+    reset_side revamp "${TAG}e"
+    settle_side revamp
+fi
+
 # ---- lag under steady load --------------------------------------------------------------------------------------
 steady() { # RATE: both consumers (own groups at the topics' ends) while RATE writes/s run, half on each side
     local rate=$1 name="lag-$1" pids=() side
@@ -421,6 +476,14 @@ report() {
             echo "| $(direction_of $side), $kind | $(fig "$key" batches) | $(fig "$key" lock_us_per_1000) | $(fig "$key" read_us_per_1000) | $(fig "$key" decide_us_per_1000) | $(fig "$key" write_us_per_1000) | $(fig "$key" commit_us_per_1000) | $(fig "$key" kafka_commit_us_per_1000) | $(fig "$key" other_us_per_1000) |"
         done
     done
+    if [ "$FILTERS" = 1 ]; then
+        echo
+        echo "## Capturing the sync's own writes (Connect's CPU-seconds per 1,000 sync-service writes to revamp)"
+        echo
+        echo "| dbsync's compiled filter (DropEchoesAndRawDeletes) | Debezium's Groovy Filter | no filter (echoes published, the core drops them) |"
+        echo "|---|---|---|"
+        echo "| $(fig filter-compiled connect_cpu_per_1000) | $(fig filter-groovy connect_cpu_per_1000) | $(fig filter-none connect_cpu_per_1000) (plus Kafka's and the consumer's share) |"
+    fi
     if [ "$LAG" = 1 ]; then
         echo
         echo "## Lag under steady load (ms; source commit -> target write, and Debezium's capture: source commit -> Kafka)"

@@ -89,9 +89,21 @@ for key, prop in [("CONFIG_STORAGE_TOPIC", "config.storage.topic"), ("OFFSET_STO
     check(f"Connect {prop}", connect_env[key] == worker[prop], f"{connect_env[key]} != {worker[prop]}")
 check("Connect resolves ${env:...}", connect_env["CONNECT_CONFIG_PROVIDERS_ENV_CLASS"]
       == worker["config.providers.env.class"])
-check("Connect has the scripting SMT", str(connect_env.get("ENABLE_DEBEZIUM_SCRIPTING")) == "true")
+connect_volumes = services["connect"].get("volumes", [])
+check("Connect loads the capture filter as a plugin",
+      any(v.startswith("capture-filter:/kafka/connect/") for v in connect_volumes), connect_volumes)
+builder = services.get("capture-filter", {})
+check("the capture filter is built from debezium/capture-filter",
+      "./debezium/capture-filter:/src:ro" in builder.get("volumes", []) and "/src/build.sh" in " ".join(builder.get("command", [])))
+check("Connect waits for the capture filter's build",
+      services["connect"]["depends_on"].get("capture-filter", {}).get("condition") == "service_completed_successfully")
+filter_classes = set((ROOT / "debezium/capture-filter/resources/META-INF/services/"
+                      "org.apache.kafka.connect.transforms.Transformation").read_text().split())
 for name in ("postgres-connector.json", "mysql-connector.json"):
     config = json.loads((ROOT / "debezium" / name).read_text())["config"]
+    for key, value in config.items():
+        if key.startswith("transforms.") and key.endswith(".type") and value.startswith("io.dbsync."):
+            check(f"{name}: {value} is in the capture filter's jar", value in filter_classes)
     for var in sorted(set(re.findall(r"\$\{env:(\w+)\}", json.dumps(config)))):
         check(f"{name}: Connect container provides {var}", var in connect_env)
         if var in connect_env and not var.endswith(("_HOST", "BROKERS")):

@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 APT_PACKAGES=(
     postgresql-15 postgresql-client-15 mariadb-server mariadb-client kcat jq curl iproute2
-    openjdk-17-jre-headless maven
+    openjdk-17-jre-headless openjdk-17-jdk-headless maven # the JDK builds the capture filter (debezium/capture-filter)
     php8.2-cli php8.2-dev php8.2-pgsql php8.2-mysql php-laravel-framework phpunit composer
     clang libclang-dev cmake g++ make pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev python3-yaml prometheus
     valgrind # the C ABI's test (testing/c/) runs under valgrind and ASan (libasan comes with gcc)
@@ -72,4 +72,7 @@ jdbc_dir="$JARS/plugins/debezium-jdbc"
 [ -f "$jdbc_dir/debezium-connector-jdbc-$debezium_version.jar" ] || rm -f "$jdbc_dir/.pom.sha256"
 resolve_jars debezium-jdbc "$jdbc_dir" -Ddebezium.version="$debezium_version" \
     -DexcludeGroupIds=org.apache.kafka,org.slf4j,com.fasterxml.jackson,com.oracle.database,com.microsoft.sqlserver
+# dbsync's capture filter (a compiled Connect transformation; debezium/capture-filter/), in its own plugin folder.
+"$REPO_ROOT/debezium/capture-filter/build.sh" "$JARS/connect" "$JARS/plugins/dbsync-capture-filter" ||
+    die "could not build the capture filter (debezium/capture-filter/build.sh)"
 log "deps ready"

@@ -1,7 +1,8 @@
 //! Delay percentiles of the events whose source transaction committed inside a window, per direction:
 //! - end to end, from the target's ledger: `applied_at` (the time of the ledger write, inside the batch's
-//!   transaction just before its commit) minus `source_committed_at` (Debezium's `source.ts_ms`);
-//! - Debezium's capture, from the topic: the message's Kafka timestamp minus its `source.ts_ms`.
+//!   transaction just before its commit) minus `source_committed_at` (Debezium's `source.ts_ms`; MariaDB stamps
+//!   whole seconds, which the consumer narrows by the row's own `updated_at`);
+//! - Debezium's capture, from the topic: the message's Kafka timestamp minus the same source commit.
 //!
 //! Every process runs on one host here, so the clocks agree.
 
@@ -58,7 +59,23 @@ pub async fn run(databases: &Databases, args: &LagArgs) -> Result<()> {
     Ok(())
 }
 
-/// Kafka timestamp minus `source.ts_ms` of every message on `topic` whose source commit is in the window.
+/// The source commit of one Debezium envelope, in epoch ms: `source.ts_ms`, narrowed within its second by the row's
+/// `updated_at` when the connector stamps whole seconds (MariaDB's binlog), as the consumer does for the ledger
+/// (`commit_estimate` in core/src/timestamp.rs).
+fn committed_ms(envelope: &serde_json::Value) -> Option<i64> {
+    let reported = envelope.get("source")?.get("ts_ms")?.as_i64()?;
+    let stamped = envelope
+        .get("after")
+        .and_then(|after| after.get("updated_at"))
+        .and_then(serde_json::Value::as_i64)
+        .map(|micros| micros / 1000);
+    Some(match stamped {
+        Some(ms) if reported % 1000 == 0 && (reported..reported + 1000).contains(&ms) => ms,
+        _ => reported,
+    })
+}
+
+/// Kafka timestamp minus the source commit (`committed_ms`) of every message on `topic` whose source commit is in the window.
 fn capture(brokers: &str, topic: &str, since_ms: i64, until_ms: i64) -> Result<Vec<f64>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
@@ -107,10 +124,7 @@ fn capture(brokers: &str, topic: &str, since_ms: i64, until_ms: i64) -> Result<V
         let source_ms = message
             .payload()
             .and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
-            .and_then(|v| {
-                let source = v.get("payload").unwrap_or(&v).get("source")?;
-                source.get("ts_ms")?.as_i64()
-            });
+            .and_then(|v| committed_ms(v.get("payload").unwrap_or(&v)));
         if let Some(source_ms) = source_ms.filter(|ms| (since_ms..=until_ms).contains(ms)) {
             delays.push((kafka_ms - source_ms) as f64);
         }
