@@ -157,12 +157,28 @@ reset_side() {
     fi
 }
 
+# capture_caught_up SIDE [NAME]: an application write on SIDE, awaited on its topic: Debezium has read everything
+# written before it, also the changes its capture filter dropped, which never reach a topic (so a topic's end
+# offsets cannot tell). The marker rows carry the bench's tag, so the cleanup removes them.
+MARKERS=0
+capture_caught_up() {
+    MARKERS=$((MARKERS + 1))
+    local marker="${TAG}k-${2:-$1-$MARKERS}"
+    if [ "$1" = legacy ]; then
+        pg "INSERT INTO legacy_users (username, email) VALUES ('$marker', 'm@x')" >/dev/null
+    else
+        my "INSERT INTO revamp_users (user_name, email_address) VALUES ('$marker', 'm@x')"
+    fi
+    poll_until 900 bash -c "kcat -b '$DBSYNC_BROKERS' -C -t '$(topic_of "$1")' -o -100 -e -q 2>/dev/null |
+        grep -qF '\"$marker\"'"
+}
+
 # settle_side SIDE: after a reset, lets the database clean up the deleted rows before the next config writes the
 # same keys again (otherwise the next config pays for the previous one's deletes): Debezium's capture of SIDE is
-# awaited (the reset's deletes published), PostgreSQL VACUUMs the tables, MariaDB's purge is awaited (history list
-# length below 1,000, at most 300 s).
+# awaited (capture_caught_up), PostgreSQL VACUUMs the tables, MariaDB's purge is awaited (history list length below
+# 1,000, at most 300 s).
 settle_side() {
-    settled "$(topic_of "$1")" "$WORK/settle-$1.csv"
+    capture_caught_up "$1" || die "Debezium's capture of $1 did not catch up within 900 s"
     if [ "$1" = legacy ]; then
         pg "VACUUM legacy_users, legacy_posts, legacy_likes, dbsync_tombstones, dbsync_applied_events" >/dev/null
     else
@@ -336,12 +352,6 @@ filter_config() {
             | .transforms = (.transforms | split(",") | map(select(. != "dropEchoesAndRawDeletes")) | join(","))' "$config" ;;
     esac
 }
-# marker_seen NAME: an application write of revamp, awaited on revamp.events (the connector has read past all before).
-marker_seen() {
-    my "INSERT INTO revamp_users (user_name, email_address) VALUES ('${TAG}e-marker-$1', 'm@x')"
-    poll_until 300 bash -c "kcat -b '$DBSYNC_BROKERS' -C -t '$DBSYNC_REVAMP_TOPIC' -o -100 -e -q 2>/dev/null |
-        grep -qF '\"${TAG}e-marker-$1\"'"
-}
 # filter_cost NAME: CPU-seconds of Connect per 1,000 of ECHO_WRITES sync-service inserts into revamp_users (500 rows
 # a statement), from the first write until a marker written after them is on the topic.
 ECHO_WRITES=$((100000 / SCALE))
@@ -350,13 +360,13 @@ filter_cost() {
     filter_config "$name" | curl -sf -X PUT -H 'Content-Type: application/json' --data @- \
         "$DBSYNC_CONNECT_URL/connectors/dbsync-revamp/config" >/dev/null || die "echo filter $name: Connect refused the config"
     # A restarted task, caught up and warmed, before the measured writes.
-    marker_seen "warm-$name" || die "echo filter $name: the connector did not come back"
+    capture_caught_up revamp "warm-$name" || die "echo filter $name: the connector did not come back"
     before=$(cpu_ticks connect)
     local i
     for ((i = 0; i < ECHO_WRITES; i += 500)); do
         echo "INSERT INTO revamp_users (user_name, email_address) SELECT CONCAT('${TAG}e-$name-', $i + seq), 'e@x' FROM seq_1_to_500;"
     done | my "SET @dbsync_origin = 'sync_service'; $(cat)"
-    marker_seen "$name" || die "echo filter $name: the marker never arrived"
+    capture_caught_up revamp "$name" || die "echo filter $name: the marker never arrived"
     after=$(cpu_ticks connect)
     awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" -v n="$ECHO_WRITES" \
         'BEGIN { printf "connect_cpu_per_1000=%.3f\n", t / hz * 1000 / n }' >"$WORK/filter-$name.fig"
@@ -454,7 +464,7 @@ report() {
     echo
     echo "### The whole pipeline's CPU while dbsync (batch 500) drains (CPU-seconds per 1,000 events)"
     echo
-    echo "Connect captures dbsync's own writes from the target's log and drops them (the Groovy filter), so its share"
+    echo "Connect captures dbsync's own writes from the target's log and drops them (dbsync's capture filter), so its share"
     echo "is the cost of the echo filter; the databases' share includes applying the rows."
     echo
     echo "| direction, workload | dbsync | Connect | Kafka | MariaDB | PostgreSQL |"
