@@ -28,7 +28,7 @@
 //!   through the mapping, confirmed drift, repairs through the writer.
 //! - [`metrics`]: the counters a run returns, and Prometheus metrics served on `metrics_addr`.
 //! - [`error`]: the library's error types and dead-letter reasons.
-//! - `timestamp` (private): the timestamp spellings met on the wire.
+//! - `timestamp` (private): the timestamp spellings met on the wire; [`commit_estimate`] of a source commit.
 //! - `capi` (cargo feature `capi`): the C ABI behind `include/dbsync.h` (README, "Use from C").
 
 #[cfg(feature = "capi")]
@@ -66,6 +66,7 @@ pub use mapping::{ConflictPolicy, Mapping, MappingError};
 pub use metrics::Counters;
 pub use replay::{replay_dead_letters, ReplayOptions, ReplaySummary};
 pub use row::{RowOp, SqlValue};
+pub use timestamp::commit_estimate;
 pub use transform::{transform, TransformError};
 
 /// The crate's version, as PHP's `DbSync\version()` reports it.

@@ -35,7 +35,7 @@ pub(crate) fn from_millis(millis: i64) -> Option<DateTime<Utc>> {
 /// seconds (`source.ts_ms` ends in 000), so the change's own version time, stamped by the origin's trigger while the
 /// statement ran and so before the commit, narrows it within that second. Both are lower bounds of the commit; the
 /// later one is kept. A version outside that second (a client-set time) is not trusted.
-pub(crate) fn commit_estimate(reported: DateTime<Utc>, version: DateTime<Utc>) -> DateTime<Utc> {
+pub fn commit_estimate(reported: DateTime<Utc>, version: DateTime<Utc>) -> DateTime<Utc> {
     let whole_second = reported.timestamp_subsec_nanos() == 0;
     if whole_second && version > reported && version < reported + TimeDelta::seconds(1) {
         version

@@ -10,6 +10,8 @@ use crate::cli::{Databases, LagArgs, Side};
 use crate::db;
 use crate::stats::summary;
 use anyhow::{Context, Result};
+use chrono::DateTime;
+use dbsync_core::commit_estimate;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -60,19 +62,20 @@ pub async fn run(databases: &Databases, args: &LagArgs) -> Result<()> {
 }
 
 /// The source commit of one Debezium envelope, in epoch ms: `source.ts_ms`, narrowed within its second by the row's
-/// `updated_at` when the connector stamps whole seconds (MariaDB's binlog), as the consumer does for the ledger
-/// (`commit_estimate` in core/src/timestamp.rs).
+/// `updated_at` (epoch microseconds on MariaDB), as the consumer does for the ledger ([`commit_estimate`]).
 fn committed_ms(envelope: &serde_json::Value) -> Option<i64> {
-    let reported = envelope.get("source")?.get("ts_ms")?.as_i64()?;
+    let reported =
+        DateTime::from_timestamp_millis(envelope.get("source")?.get("ts_ms")?.as_i64()?)?;
     let stamped = envelope
         .get("after")
         .and_then(|after| after.get("updated_at"))
         .and_then(serde_json::Value::as_i64)
-        .map(|micros| micros / 1000);
-    Some(match stamped {
-        Some(ms) if reported % 1000 == 0 && (reported..reported + 1000).contains(&ms) => ms,
-        _ => reported,
-    })
+        .and_then(DateTime::from_timestamp_micros);
+    Some(
+        stamped
+            .map_or(reported, |at| commit_estimate(reported, at))
+            .timestamp_millis(),
+    )
 }
 
 /// Kafka timestamp minus the source commit (`committed_ms`) of every message on `topic` whose source commit is in the window.
