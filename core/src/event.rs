@@ -1,5 +1,6 @@
 //! The normalized change event: what every Kafka message is decoded into, whichever side and shape it came from.
 
+use crate::position::SourcePosition;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -101,6 +102,10 @@ pub struct ChangeEvent {
     pub origin: Side,
     /// Whether the event comes from an initial snapshot (Debezium `op = r`); it is still a create.
     pub snapshot: bool,
+    /// Where the change sits in the source's log, when the envelope says (not part of the event contract: it lets
+    /// the writer skip ledger lookups, see [`crate::position`]).
+    #[serde(skip)]
+    pub position: Option<SourcePosition>,
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ mod tests {
             timestamp: Utc::now(),
             origin: Side::Legacy,
             snapshot: false,
+            position: None,
         }
     }
 

@@ -44,6 +44,7 @@ mod filter;
 pub mod kafka;
 pub mod mapping;
 pub mod metrics;
+pub mod position;
 pub mod replay;
 pub mod row;
 pub mod status;

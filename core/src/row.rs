@@ -7,6 +7,7 @@
 use crate::conflict::Version;
 use crate::event::Side;
 use crate::mapping::ConflictPolicy;
+use crate::position::SourcePosition;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -66,6 +67,8 @@ pub struct Upsert {
     pub source_committed_at: DateTime<Utc>,
     /// The side the change came from.
     pub origin: Side,
+    /// Where the change sits in the source's log, if known (lets the writer skip the ledger lookup).
+    pub position: Option<SourcePosition>,
 }
 
 /// Delete the row unless the target's row holds a version that beats `deleted` under `conflict`.
@@ -92,6 +95,8 @@ pub struct Delete {
     pub source_committed_at: DateTime<Utc>,
     /// The side the change came from.
     pub origin: Side,
+    /// Where the change sits in the source's log, if known (lets the writer skip the ledger lookup).
+    pub position: Option<SourcePosition>,
 }
 
 /// One change to apply to the target database.
@@ -133,6 +138,14 @@ impl RowOp {
         match self {
             RowOp::Upsert(op) => op.event_id,
             RowOp::Delete(op) => op.event_id,
+        }
+    }
+
+    /// Where the change sits in the source's log, if known.
+    pub fn position(&self) -> Option<&SourcePosition> {
+        match self {
+            RowOp::Upsert(op) => op.position.as_ref(),
+            RowOp::Delete(op) => op.position.as_ref(),
         }
     }
 

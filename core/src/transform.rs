@@ -149,6 +149,7 @@ pub fn transform(event: &ChangeEvent, mapping: &Mapping) -> Result<RowOp, Transf
                     deleted.updated_at,
                 ),
                 origin: event.origin,
+                position: event.position.clone(),
             }))
         }
         Operation::Create | Operation::Update => upsert(event, entity, mapping).map(RowOp::Upsert),
@@ -290,6 +291,7 @@ fn upsert(
         event_id: event.event_id,
         source_committed_at: timestamp::commit_estimate(event.timestamp, updated_at),
         origin,
+        position: event.position.clone(),
     })
 }
 

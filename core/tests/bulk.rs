@@ -272,6 +272,7 @@ impl<'a> Run<'a> {
             timestamp,
             origin: self.f.origin(),
             snapshot: false,
+            position: None,
         };
         Ok(transform(&event, &self.f.mapping)?)
     }

@@ -9,6 +9,7 @@ use anyhow::{anyhow, ensure, Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{check_eq, Admin, StoredRow, StoredTombstone};
 use dbsync_core::error::DeadLetterReason;
+use dbsync_core::position::{Lane, SourcePosition};
 use dbsync_core::row::ParentRef;
 use dbsync_core::write::{BatchError, OpOutcome, Target, TargetOptions, WriteError};
 use dbsync_core::{transform, ChangeEvent, Mapping, Operation, RowOp, Side};
@@ -91,6 +92,7 @@ impl Fixture {
             timestamp: Utc::now(),
             origin: self.origin(),
             snapshot: false,
+            position: None,
         };
         Ok(transform(&event, &self.mapping)?)
     }
@@ -209,6 +211,82 @@ async fn a_replay_is_a_duplicate_and_the_row_keeps_the_incoming_version() -> Res
         check_eq!(row.source, "sync_service");
         check_eq!(row.updated_at, f.at(0));
         Ok(())
+    })
+    .await
+}
+
+/// `op` as read from the source's log at LSN `lsn`.
+fn at_lsn(mut op: RowOp, lsn: u64) -> RowOp {
+    let position = Some(SourcePosition::Lsn(lsn));
+    match &mut op {
+        RowOp::Upsert(upsert) => upsert.position = position,
+        RowOp::Delete(delete) => delete.position = position,
+    }
+    op
+}
+
+#[tokio::test]
+async fn a_lane_watermark_lets_only_events_above_it_skip_the_ledger() -> Result<()> {
+    both(|f| async move {
+        let lane = Lane {
+            topic: format!("writer-{}", f.tag),
+            partition: 3,
+        };
+        let from_lane = |ops: Vec<RowOp>| {
+            let (f, lane) = (f.clone(), lane.clone());
+            async move {
+                f.target
+                    .apply_from(Some(&lane), &ops)
+                    .await
+                    .map_err(|BatchError { index, error }| anyhow!("op {index} failed: {error}"))
+            }
+        };
+        let result = async {
+            // The bulk path (4 operations) raises the watermark to the batch's highest position.
+            let users = (0..4)
+                .map(|n| {
+                    Ok(at_lsn(
+                        f.user(n, n, f.at(0), "lane@writer.test")?,
+                        13 - n as u64,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            check_eq!(from_lane(users.clone()).await?, vec![Applied; 4]);
+            check_eq!(
+                f.admin.watermark(&lane.topic, 3).await?,
+                Some("lsn:13".to_string())
+            );
+            // Redelivered, at or below the watermark: looked up, found, on both paths.
+            check_eq!(from_lane(users.clone()).await?, vec![Duplicate; 4]);
+            check_eq!(from_lane(users[..1].to_vec()).await?, vec![Duplicate]);
+            // The one-by-one path (under 4 operations) raises it too; a lower batch leaves it.
+            let fifth = at_lsn(f.user(4, 4, f.at(0), "lane@writer.test")?, 20);
+            check_eq!(from_lane(vec![fifth.clone()]).await?, vec![Applied]);
+            check_eq!(
+                f.admin.watermark(&lane.topic, 3).await?,
+                Some("lsn:20".to_string())
+            );
+            check_eq!(from_lane(users[..1].to_vec()).await?, vec![Duplicate]);
+            check_eq!(
+                f.admin.watermark(&lane.topic, 3).await?,
+                Some("lsn:20".to_string())
+            );
+            // Above the watermark the bulk path does not read the ledger: applied events claiming higher positions
+            // are decided by their versions alone (equal: lost; the one-by-one path's ledger insert would still
+            // see them) ...
+            let claimed: Vec<RowOp> = users.iter().map(|op| at_lsn(op.clone(), 30)).collect();
+            check_eq!(from_lane(claimed.clone()).await?, vec![ConflictLost; 4]);
+            check_eq!(
+                f.admin.watermark(&lane.topic, 3).await?,
+                Some("lsn:30".to_string())
+            );
+            // ... and without a lane every event is looked up.
+            check_eq!(f.apply(&claimed).await?, vec![Duplicate; 4]);
+            Ok(())
+        }
+        .await;
+        f.admin.drop_watermarks(&lane.topic).await?;
+        result
     })
     .await
 }

@@ -13,4 +13,4 @@ GRANT SELECT ON legacy_users, legacy_posts, legacy_likes, dbsync_tombstones TO d
 -- The connector's heartbeat action query upserts the heartbeat row.
 GRANT SELECT, INSERT, UPDATE ON dbsync_heartbeat TO dbsync_debezium;
 GRANT SELECT, INSERT, UPDATE, DELETE ON legacy_users, legacy_posts, legacy_likes,
-      dbsync_applied_events, dbsync_tombstones TO dbsync_sync;
+      dbsync_applied_events, dbsync_tombstones, dbsync_source_positions TO dbsync_sync;

@@ -143,17 +143,20 @@ finish() {
 }
 
 # reset_side SIDE TAG: removes the rows whose user name starts with TAG from SIDE (their posts and likes cascade),
-# and every tombstone and ledger row written since the bench started, as the sync service (nothing is captured).
+# every tombstone and ledger row written since the bench started, and the position watermarks (so each config
+# replays the backlog as new events, not as redeliveries to look up), as the sync service (nothing is captured).
 reset_side() {
     if [ "$1" = legacy ]; then
         pg_as_sync "DELETE FROM legacy_users WHERE username LIKE '$2%';
             DELETE FROM dbsync_tombstones WHERE deleted_at >= '$STARTED_SQL_UTC+00';
-            DELETE FROM dbsync_applied_events WHERE applied_at >= '$STARTED_SQL_UTC+00'" >/dev/null
+            DELETE FROM dbsync_applied_events WHERE applied_at >= '$STARTED_SQL_UTC+00';
+            DELETE FROM dbsync_source_positions" >/dev/null
     else
         my_as_sync "SET time_zone = '+00:00';
             DELETE FROM revamp_users WHERE user_name LIKE '$2%';
             DELETE FROM dbsync_tombstones WHERE deleted_at >= '$STARTED_SQL_UTC';
-            DELETE FROM dbsync_applied_events WHERE applied_at >= '$STARTED_SQL_UTC'"
+            DELETE FROM dbsync_applied_events WHERE applied_at >= '$STARTED_SQL_UTC';
+            DELETE FROM dbsync_source_positions"
     fi
 }
 

@@ -9,6 +9,7 @@ use super::{Consumer, MAX_BACKOFF, PARENT_WAIT_CAP};
 use crate::dlq::{DlqError, Failure, Origin};
 use crate::error::{DeadLetterReason, ErrorClass};
 use crate::metrics::{Counters, Outcome};
+use crate::position::Lane;
 use crate::row::RowOp;
 use crate::write::{BatchError, OpOutcome, WriteError};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -128,8 +129,12 @@ impl Consumer {
             })
             .collect();
         let partition = work.first().map_or(-1, |w| w.item.message.partition());
+        let lane = work.first().map(|w| Lane {
+            topic: w.item.message.topic().to_string(),
+            partition,
+        });
         let started = Instant::now();
-        match self.target.apply(&ops).await {
+        match self.target.apply_from(lane.as_ref(), &ops).await {
             Ok(outcomes) => {
                 self.metrics.batch_applied(started.elapsed());
                 self.record_lag(partition, &work, &outcomes);

@@ -321,6 +321,7 @@ mod tests {
                 event_id: Uuid::nil(),
                 source_committed_at: Utc::now(),
                 origin: Side::Legacy,
+                position: None,
             })),
             None => Prepared::Skip { reason: "test" },
         };

@@ -17,6 +17,7 @@ use crate::error::quote;
 use crate::event::{ChangeEvent, Operation, Side, EVENT_ID_NAMESPACE};
 use crate::filter::SOURCE_COLUMN;
 use crate::mapping::Mapping;
+use crate::position::SourcePosition;
 use crate::timestamp;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -84,6 +85,7 @@ pub(super) fn decode(
         timestamp: commit_time(source)?,
         origin: side,
         snapshot,
+        position: SourcePosition::from_debezium(source),
     }))
 }
 
@@ -137,6 +139,7 @@ fn tombstone(
         timestamp: commit_time(source)?,
         origin: side,
         snapshot,
+        position: SourcePosition::from_debezium(source),
     })
 }
 

@@ -83,5 +83,6 @@ pub(super) fn decode(
         timestamp,
         origin: side,
         snapshot: false,
+        position: None,
     })
 }

@@ -30,6 +30,7 @@ fn event(origin: Side, entity: &str, operation: Operation, key: i64, row: Value)
         timestamp: DateTime::from_timestamp_micros(TS_US).unwrap(),
         origin,
         snapshot: false,
+        position: None,
     }
 }
 

@@ -140,6 +140,7 @@ impl Normalizer<'_> {
             timestamp: Utc::now(),
             origin: side,
             snapshot: false,
+            position: None,
         };
         match crate::transform::transform(&event, self.mapping) {
             Ok(RowOp::Upsert(upsert)) => Ok(upsert.columns.into_iter().map(|(_, v)| v).collect()),

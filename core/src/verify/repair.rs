@@ -115,6 +115,7 @@ pub(crate) fn plan(
                         event_id,
                         source_committed_at: run,
                         origin: deleted.origin,
+                        position: None,
                     }),
                 })),
                 _ => {
@@ -155,6 +156,7 @@ fn upsert(
         timestamp: run,
         origin: from,
         snapshot: false,
+        position: None,
     };
     match crate::transform::transform(&event, mapping).map_err(|e| e.to_string())? {
         RowOp::Upsert(mut upsert) => {

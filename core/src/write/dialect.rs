@@ -24,6 +24,10 @@ pub(crate) struct Dialect {
     pub put_tombstone: &'static str,
     /// Ledger and tombstone pruning, each with one timestamp parameter.
     pub prune: [&'static str; 2],
+    /// The lane's position watermark, locked: topic, partition.
+    pub select_watermark: &'static str,
+    /// Sets the lane's position watermark: topic, partition, position.
+    pub write_watermark: &'static str,
 }
 
 pub(crate) const POSTGRES: Dialect = Dialect {
@@ -41,6 +45,11 @@ pub(crate) const POSTGRES: Dialect = Dialect {
         "DELETE FROM dbsync_applied_events WHERE applied_at < $1",
         "DELETE FROM dbsync_tombstones WHERE deleted_at < $1",
     ],
+    select_watermark: "SELECT source_position FROM dbsync_source_positions \
+         WHERE topic = $1 AND kafka_partition = $2::int4 FOR UPDATE",
+    write_watermark: "INSERT INTO dbsync_source_positions (topic, kafka_partition, source_position, updated_at) \
+         VALUES ($1, $2::int4, $3, now()) ON CONFLICT (topic, kafka_partition) DO UPDATE \
+         SET source_position = EXCLUDED.source_position, updated_at = EXCLUDED.updated_at",
 };
 
 pub(crate) const MYSQL: Dialect = Dialect {
@@ -58,6 +67,11 @@ pub(crate) const MYSQL: Dialect = Dialect {
         "DELETE FROM dbsync_applied_events WHERE applied_at < ?",
         "DELETE FROM dbsync_tombstones WHERE deleted_at < ?",
     ],
+    select_watermark: "SELECT source_position FROM dbsync_source_positions \
+         WHERE topic = ? AND kafka_partition = ? FOR UPDATE",
+    write_watermark: "INSERT INTO dbsync_source_positions (topic, kafka_partition, source_position, updated_at) \
+         VALUES (?, ?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE \
+         source_position = VALUES(source_position), updated_at = VALUES(updated_at)",
 };
 
 impl Dialect {
@@ -405,6 +419,7 @@ mod tests {
             event_id: Uuid::nil(),
             source_committed_at: Utc::now(),
             origin: Side::Legacy,
+            position: None,
         }
     }
 

@@ -25,6 +25,7 @@ use crate::conflict::Resolver;
 use crate::error::ErrorClass;
 use crate::event::Side;
 use crate::mapping::Mapping;
+use crate::position::{Lane, SourcePosition};
 use crate::row::{ParentRef, RowOp};
 use crate::write::store::BulkStore;
 use chrono::TimeDelta;
@@ -167,8 +168,18 @@ impl Target {
     /// it (PostgreSQL applies `ALTER ROLE ... SET default_transaction_read_only` only to new sessions), so probing
     /// through them would never see the database come back.
     pub async fn apply(&self, ops: &[RowOp]) -> Result<Vec<OpOutcome>, BatchError> {
+        self.apply_from(None, ops).await
+    }
+
+    /// [`Target::apply`] for a batch from one topic partition (`lane`): the lane's position watermark, raised in
+    /// the same transaction, lets events above it skip the ledger lookup ([`crate::position`]).
+    pub async fn apply_from(
+        &self,
+        lane: Option<&Lane>,
+        ops: &[RowOp],
+    ) -> Result<Vec<OpOutcome>, BatchError> {
         let pool = self.pool();
-        let result = self.apply_with(&pool, ops).await;
+        let result = self.apply_with(&pool, lane, ops).await;
         if let Err(failure) = &result {
             if failure.error.class() == ErrorClass::Unavailable {
                 self.renew_pool(pool).await;
@@ -214,7 +225,12 @@ impl Target {
         }
     }
 
-    async fn apply_with(&self, pool: &Pool, ops: &[RowOp]) -> Result<Vec<OpOutcome>, BatchError> {
+    async fn apply_with(
+        &self,
+        pool: &Pool,
+        lane: Option<&Lane>,
+        ops: &[RowOp],
+    ) -> Result<Vec<OpOutcome>, BatchError> {
         let context = apply::Context {
             side: self.side,
             resolvers: &self.resolvers,
@@ -225,11 +241,11 @@ impl Target {
             let started = Instant::now();
             let bulk = match pool {
                 Pool::Postgres(pool) => match connect::begin_postgres(pool, ops).await {
-                    Ok(store) => self.apply_bulk(store, &context, ops, started).await,
+                    Ok(store) => self.apply_bulk(store, &context, lane, ops, started).await,
                     Err(error) => Err(error),
                 },
                 Pool::MySql(pool) => match connect::begin_mysql(pool, ops).await {
-                    Ok(store) => self.apply_bulk(store, &context, ops, started).await,
+                    Ok(store) => self.apply_bulk(store, &context, lane, ops, started).await,
                     Err(error) => Err(error),
                 },
             };
@@ -241,7 +257,7 @@ impl Target {
                 }
             }
         }
-        Self::one_by_one(pool, &context, ops).await
+        Self::one_by_one(pool, &context, lane, ops).await
     }
 
     /// The bulk path: read, decide in memory, write in multi-row statements, commit. Dropping `store` on an
@@ -252,13 +268,15 @@ impl Target {
         &self,
         mut store: S,
         context: &apply::Context<'_>,
+        lane: Option<&Lane>,
         ops: &[RowOp],
         started: Instant,
     ) -> Result<Vec<OpOutcome>, WriteError> {
         let mut phases = Phases::new(started);
         phases.lap(Phase::Lock);
         let written = async {
-            let fetched = store.fetch(&view::Request::of(ops)).await?;
+            let fetched = store.fetch(&view::Request::of(ops, lane)).await?;
+            let watermark = fetched.watermark.clone();
             phases.lap(Phase::Read);
             let mut view = view::BatchView::new(fetched);
             let outcomes = apply::apply_all(&mut view, context, ops)
@@ -269,6 +287,9 @@ impl Target {
             store
                 .flush(&plan, &self.table_order, &self.column_types)
                 .await?;
+            if let Some((lane, position)) = raised_watermark(lane, watermark.as_ref(), ops) {
+                store.write_watermark(lane, position).await?;
+            }
             phases.lap(Phase::Write);
             Ok(outcomes)
         }
@@ -297,28 +318,39 @@ impl Target {
             column_types: &self.column_types,
             repair: true,
         };
-        Self::one_by_one(&self.pool(), &context, ops).await
+        Self::one_by_one(&self.pool(), &context, None, ops).await
     }
 
-    /// Applies `ops` one statement at a time in one transaction and commits.
+    /// Applies `ops` one statement at a time in one transaction (each event id recorded by an insert that skips
+    /// known ones, so no lookup is skipped), raises the lane's position watermark, and commits.
     async fn one_by_one(
         pool: &Pool,
         context: &apply::Context<'_>,
+        lane: Option<&Lane>,
         ops: &[RowOp],
     ) -> Result<Vec<OpOutcome>, BatchError> {
+        macro_rules! run {
+            ($store:expr) => {{
+                let mut store = $store.map_err(at(0))?;
+                let outcomes = apply::apply_all(&mut store, context, ops).await?;
+                if let Some(lane) = lane {
+                    let current = store.read_watermark(lane).await.map_err(at(ops.len()))?;
+                    if let Some((lane, position)) =
+                        raised_watermark(Some(lane), current.as_ref(), ops)
+                    {
+                        store
+                            .write_watermark(lane, position)
+                            .await
+                            .map_err(at(ops.len()))?;
+                    }
+                }
+                store.commit().await.map_err(at(ops.len()))?;
+                Ok(outcomes)
+            }};
+        }
         match pool {
-            Pool::Postgres(pool) => {
-                let mut store = connect::begin_postgres(pool, ops).await.map_err(at(0))?;
-                let outcomes = apply::apply_all(&mut store, context, ops).await?;
-                store.commit().await.map_err(at(ops.len()))?;
-                Ok(outcomes)
-            }
-            Pool::MySql(pool) => {
-                let mut store = connect::begin_mysql(pool, ops).await.map_err(at(0))?;
-                let outcomes = apply::apply_all(&mut store, context, ops).await?;
-                store.commit().await.map_err(at(ops.len()))?;
-                Ok(outcomes)
-            }
+            Pool::Postgres(pool) => run!(connect::begin_postgres(pool, ops).await),
+            Pool::MySql(pool) => run!(connect::begin_mysql(pool, ops).await),
         }
     }
 
@@ -344,6 +376,20 @@ impl Target {
             Pool::Postgres(pool) => pool.close().await,
             Pool::MySql(pool) => pool.close().await,
         }
+    }
+}
+
+/// The lane and its new watermark, if `ops` hold a position above `current`: the highest position of the batch
+/// (of every operation, written or not: a higher watermark only makes more events looked up).
+fn raised_watermark<'a>(
+    lane: Option<&'a Lane>,
+    current: Option<&SourcePosition>,
+    ops: &'a [RowOp],
+) -> Option<(&'a Lane, &'a SourcePosition)> {
+    let highest = ops.iter().filter_map(RowOp::position).max()?;
+    match current {
+        Some(current) if highest <= current => None,
+        _ => lane.map(|lane| (lane, highest)),
     }
 }
 

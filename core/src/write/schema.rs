@@ -54,8 +54,10 @@ fn required(mapping: &Mapping, side: Side) -> Vec<(String, String, String)> {
         ("dbsync_applied_events", "event_id"),
         ("dbsync_applied_events", "source_committed_at"),
         ("dbsync_tombstones", "row_updated_at"),
+        ("dbsync_source_positions", "source_position"),
     ] {
-        let entry = format!("dbsync bookkeeping table `{table}` (databases/*/schema.sql)");
+        let entry =
+            format!("dbsync bookkeeping table `{table}` (databases/*/schema.sql and migrations/)");
         needs.push((entry, table.to_string(), column.to_string()));
     }
     needs
@@ -167,6 +169,7 @@ mod tests {
                 &["event_id", "source_committed_at"][..],
             ),
             ("dbsync_tombstones", &["row_updated_at"][..]),
+            ("dbsync_source_positions", &["source_position"][..]),
         ] {
             for column in columns {
                 live.push((table.to_string(), column.to_string(), "varchar".to_string()));

@@ -3,6 +3,7 @@
 //! differ only in SQL text and connection set-up.
 
 use crate::conflict::Version;
+use crate::position::{Lane, SourcePosition};
 use crate::row::{Delete, RowOp, SqlValue, Upsert};
 use crate::write::dialect::Dialect;
 use crate::write::error::WriteError;
@@ -193,6 +194,34 @@ macro_rules! impl_row_store {
             }
         }
 
+        impl SqlStore<$db> {
+            /// The lane's position watermark, locked until commit; none if the lane has none yet, or if the stored
+            /// one is unreadable (then every event of the lane is looked up, and the next batch overwrites it).
+            pub async fn read_watermark(
+                &mut self,
+                lane: &Lane,
+            ) -> Result<Option<SourcePosition>, WriteError> {
+                let context = "reading the position watermark";
+                let row = sqlx::query(self.dialect.select_watermark)
+                    .bind(lane.topic.clone())
+                    .bind(lane.partition)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(|e| WriteError::from_sqlx(context, e))?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let text: String = row.try_get(0).map_err(|e| WriteError::from_sqlx(context, e))?;
+                match text.parse() {
+                    Ok(position) => Ok(Some(position)),
+                    Err(error) => {
+                        tracing::warn!(%error, topic = %lane.topic, partition = lane.partition, "ignoring the stored position watermark");
+                        Ok(None)
+                    }
+                }
+            }
+        }
+
         impl BulkStore for SqlStore<$db> {
             async fn fetch(&mut self, request: &Request) -> Result<Fetched, WriteError> {
                 let mut fetched = Fetched::default();
@@ -240,7 +269,11 @@ macro_rules! impl_row_store {
                         }
                     }
                 }
-                for chunk in request.events.chunks(MAX_PARAMS) {
+                if let Some(lane) = &request.lane {
+                    fetched.watermark = self.read_watermark(lane).await?;
+                }
+                let events = request.events_to_look_up(fetched.watermark.as_ref());
+                for chunk in events.chunks(MAX_PARAMS) {
                     let chunk = padded(chunk, MAX_PARAMS);
                     let sql = self.dialect.select_known_events(chunk.len());
                     let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -367,6 +400,21 @@ macro_rules! impl_row_store {
 
             async fn commit(self) -> Result<(), WriteError> {
                 SqlStore::commit(self).await
+            }
+
+            async fn write_watermark(
+                &mut self,
+                lane: &Lane,
+                position: &SourcePosition,
+            ) -> Result<(), WriteError> {
+                sqlx::query(self.dialect.write_watermark)
+                    .bind(lane.topic.clone())
+                    .bind(lane.partition)
+                    .bind(position.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(|e| WriteError::from_sqlx("raising the position watermark", e))?;
+                Ok(())
             }
 
             async fn rollback(self) {

@@ -59,7 +59,8 @@ pub(crate) trait RowStore {
 
 /// The bulk path's statements: read everything a batch needs at once, then write its final state at once.
 pub(crate) trait BulkStore {
-    /// Locks the batch's rows and reads their versions, their parents, tombstones and known event ids.
+    /// Locks the batch's rows and reads their versions, their parents, tombstones, the lane's position watermark
+    /// (locked) and which of the event ids that may be redeliveries are known.
     async fn fetch(
         &mut self,
         request: &crate::write::view::Request,
@@ -70,6 +71,12 @@ pub(crate) trait BulkStore {
         plan: &crate::write::view::Plan,
         order: &[String],
         types: &ColumnTypes,
+    ) -> Result<(), WriteError>;
+    /// Raises the position watermark of `lane` (read, locked, by `fetch`) to `position`.
+    async fn write_watermark(
+        &mut self,
+        lane: &crate::position::Lane,
+        position: &crate::position::SourcePosition,
     ) -> Result<(), WriteError>;
     /// Commits.
     async fn commit(self) -> Result<(), WriteError>;

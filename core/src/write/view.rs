@@ -4,6 +4,7 @@
 //! the final state of every touched row, which `Plan` turns into a few multi-row statements.
 
 use crate::conflict::Version;
+use crate::position::{may_be_redelivered, Lane, SourcePosition};
 use crate::row::{Delete, RowOp, SqlValue, Upsert};
 use crate::write::error::WriteError;
 use crate::write::schema::ColumnTypes;
@@ -25,13 +26,18 @@ pub(crate) struct Request {
     pub rows: BTreeMap<String, (String, String, Vec<i64>)>,
     /// Table → (key column, keys) of parents the batch references.
     pub parents: BTreeMap<String, (String, Vec<i64>)>,
-    /// Every event id of the batch.
-    pub events: Vec<Uuid>,
+    /// Every event id of the batch, with its source position if known.
+    pub events: Vec<(Uuid, Option<SourcePosition>)>,
+    /// The topic partition the batch came from, whose position watermark decides which event ids are looked up.
+    pub lane: Option<Lane>,
 }
 
 impl Request {
-    pub fn of(ops: &[RowOp]) -> Self {
-        let mut request = Request::default();
+    pub fn of(ops: &[RowOp], lane: Option<&Lane>) -> Self {
+        let mut request = Request {
+            lane: lane.cloned(),
+            ..Request::default()
+        };
         for op in ops {
             let (key_column, updated_at_column) = match op {
                 RowOp::Upsert(u) => (&u.key_column, &u.updated_at_column),
@@ -42,7 +48,7 @@ impl Request {
                 .entry(op.table().to_string())
                 .or_insert_with(|| (key_column.clone(), updated_at_column.clone(), Vec::new()));
             entry.2.push(op.key());
-            request.events.push(op.event_id());
+            request.events.push((op.event_id(), op.position().cloned()));
             if let RowOp::Upsert(upsert) = op {
                 for parent in &upsert.parents {
                     let entry = request
@@ -62,6 +68,17 @@ impl Request {
             keys.dedup();
         }
         request
+    }
+
+    /// The event ids to look up in the ledger: those that may be redeliveries under the lane's `watermark`.
+    pub fn events_to_look_up(&self, watermark: Option<&SourcePosition>) -> Vec<Uuid> {
+        self.events
+            .iter()
+            .filter(|(_, position)| {
+                self.lane.is_none() || may_be_redelivered(position.as_ref(), watermark)
+            })
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Every (table, key) whose tombstone matters: the batch's rows and their parents.
@@ -90,8 +107,10 @@ pub(crate) struct Fetched {
     pub parents: HashSet<RowKey>,
     /// Tombstones (deleted_at, source) of the batch's rows and parents.
     pub tombstones: HashMap<RowKey, Stored>,
-    /// Event ids already in the ledger.
+    /// Event ids already in the ledger (of those that were looked up).
     pub known_events: HashSet<Uuid>,
+    /// The lane's position watermark (locked until commit), when the batch came from a lane.
+    pub watermark: Option<SourcePosition>,
 }
 
 /// The batch's effect on one row.

@@ -234,6 +234,43 @@ impl Admin {
         })
     }
 
+    /// The stored position watermark of a topic partition (`dbsync_source_positions`).
+    pub async fn watermark(&self, topic: &str, partition: i32) -> Result<Option<String>> {
+        let sql = "SELECT source_position FROM dbsync_source_positions WHERE topic = ";
+        macro_rules! read {
+            ($pool:expr, $where:literal) => {
+                sqlx::query_scalar(AssertSqlSafe(format!("{sql}{}", $where)))
+                    .bind(topic)
+                    .bind(partition)
+                    .fetch_optional($pool)
+                    .await?
+            };
+        }
+        Ok(match self {
+            Admin::Legacy(pool) => read!(pool, "$1 AND kafka_partition = $2"),
+            Admin::Revamp(pool) => read!(pool, "? AND kafka_partition = ?"),
+        })
+    }
+
+    /// Removes the position watermarks of `topic`.
+    pub async fn drop_watermarks(&self, topic: &str) -> Result<()> {
+        let sql = "DELETE FROM dbsync_source_positions WHERE topic = ";
+        macro_rules! delete {
+            ($pool:expr, $placeholder:literal) => {{
+                let sql = format!("{sql}{}", $placeholder);
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(topic)
+                    .execute($pool)
+                    .await?;
+            }};
+        }
+        match self {
+            Admin::Legacy(pool) => delete!(pool, "$1"),
+            Admin::Revamp(pool) => delete!(pool, "?"),
+        }
+        Ok(())
+    }
+
     /// Removes every row, tombstone and ledger entry a test made: ids `first .. first + ID_BLOCK` in every synced
     /// table, and `event_ids`. Runs as the sync service, so Debezium drops it and nothing reaches the other side.
     pub async fn purge(&self, first: i64, event_ids: &[Uuid]) -> Result<()> {

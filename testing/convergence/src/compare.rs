@@ -235,6 +235,7 @@ async fn revamp_rows(
             timestamp: Utc::now(),
             origin: Side::Revamp,
             snapshot: false,
+            position: None,
         };
         let canonical_row = match transform(&event, mapping) {
             Ok(RowOp::Upsert(upsert)) => canonical(&upsert.columns),
