@@ -138,6 +138,7 @@ mod tests {
             event_id: Uuid::nil(),
             source_committed_at: at(),
             origin: Side::Legacy,
+            position: None,
         });
         let json = row_op(&op);
         assert_eq!(json["outcome"], "upsert");
@@ -166,6 +167,7 @@ mod tests {
             event_id: Uuid::nil(),
             source_committed_at: at(),
             origin: Side::Revamp,
+            position: None,
         });
         let json = row_op(&op);
         assert_eq!(json["outcome"], "delete");
