@@ -203,7 +203,7 @@ macro_rules! impl_row_store {
             ) -> Result<Option<SourcePosition>, WriteError> {
                 let context = "reading the position watermark";
                 let row = sqlx::query(self.dialect.select_watermark)
-                    .bind(lane.topic.clone())
+                    .bind(lane.topic.as_str())
                     .bind(lane.partition)
                     .fetch_optional(&mut *self.tx)
                     .await
@@ -408,7 +408,7 @@ macro_rules! impl_row_store {
                 position: &SourcePosition,
             ) -> Result<(), WriteError> {
                 sqlx::query(self.dialect.write_watermark)
-                    .bind(lane.topic.clone())
+                    .bind(lane.topic.as_str())
                     .bind(lane.partition)
                     .bind(position.to_string())
                     .execute(&mut *self.tx)

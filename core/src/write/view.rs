@@ -70,7 +70,8 @@ impl Request {
         request
     }
 
-    /// The event ids to look up in the ledger: those that may be redeliveries under the lane's `watermark`.
+    /// The event ids to look up in the ledger: without a lane (repairs, direct calls) every one; from a lane, those
+    /// that may be redeliveries under its `watermark` (none stored yet: a lane's first batch has none).
     pub fn events_to_look_up(&self, watermark: Option<&SourcePosition>) -> Vec<Uuid> {
         self.events
             .iter()
