@@ -39,6 +39,8 @@ consumers-stop: ## stop them (consumers finish their batch and commit)
 test: up ## run every test (unit, integration, end to end) against the real stack
 	@testing/scripts/run-tests.sh
 
+# The bench's Connect worker runs with the optimizing JIT (testing/benchmarks/README.md); also for its `up`.
+bench: export DBSYNC_JVM_FULL_JIT := 1
 bench: up ## throughput, lag and memory against the JDBC sink and the database ceiling (minutes; not a test)
 	@testing/benchmarks/bench.sh
 

@@ -5,14 +5,14 @@
 CONNECT_LOG="$LOGS/connect.log"
 CONNECT_PID="$RUN/connect.pid"
 CONNECT_PROPS="$STATE/conf/connect-distributed.properties"
-# What the running worker was started with (jar set, capture filter, worker config, log config): a `make up` after
-# any of them changed restarts the worker, which would otherwise keep the old classpath (e.g. the slf4j jars) until
-# `make down`.
+# What the running worker was started with (jar set, capture filter, worker config, log config, JVM options): a
+# `make up` after any of them changed restarts the worker, which would otherwise keep the old classpath (e.g. the
+# slf4j jars) until `make down`.
 CONNECT_STAMP="$RUN/connect.stamp"
 
 connect_stamp() {
     cat "$JARS/connect/.pom.sha256" "$JARS/plugins/dbsync-capture-filter/.sources.sha256" \
-        "$STACK_DIR/conf/connect-distributed.properties" "$STACK_DIR/conf/log4j2.xml" |
+        "$STACK_DIR/conf/connect-distributed.properties" "$STACK_DIR/conf/log4j2.xml" <(java_heap_opts 768m) |
         sha256sum | cut -d' ' -f1
 }
 

@@ -78,7 +78,14 @@ pg_data_dir() {
     fi
 }
 
-java_heap_opts() { echo "-Xms128m -Xmx$1 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"; }
+# JVM options of the stack's Java processes. C1 only by default: the tests' JVMs start and warm up fast. With
+# DBSYNC_JVM_FULL_JIT=1 (what `make bench` sets) the JIT runs its optimizing tier as in production, so Connect's
+# capture and the JDBC sink are measured at their real cost.
+java_heap_opts() {
+    local jit="-XX:TieredStopAtLevel=1"
+    [ "${DBSYNC_JVM_FULL_JIT:-0}" = 1 ] && jit=""
+    echo "-Xms128m -Xmx$1 -XX:+UseSerialGC${jit:+ $jit}"
+}
 
 mysql_admin() { mariadb --protocol=socket -S "$RUN/mysqld.sock" -uroot "$@"; }
 psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DBSYNC_PG_PORT" -U postgres "$@"; }

@@ -80,6 +80,12 @@ impl Dialect {
         self.numbered_placeholders
     }
 
+    /// PostgreSQL's lookups and bulk writes bind one array per column (`= ANY($1::int8[])`, `unnest`), MySQL's one
+    /// parameter per value.
+    pub fn binds_arrays(&self) -> bool {
+        self.numbered_placeholders
+    }
+
     fn ident(&self, name: &str) -> String {
         format!("{q}{name}{q}", q = self.quote)
     }
@@ -157,6 +163,16 @@ impl Dialect {
 
 /// Multi-row statements of the bulk path. Parameters are numbered from 1 in the order the caller binds them.
 impl Dialect {
+    /// The list of `n` keys starting at parameter `first`: one `int8[]` array on PostgreSQL (`= ANY(...)`), `n`
+    /// parameters on MySQL (`IN (...)`).
+    fn key_list(&self, first: usize, n: usize) -> String {
+        if self.binds_arrays() {
+            format!("= ANY(${first}::int8[])")
+        } else {
+            format!("IN ({})", self.params(first, n, None))
+        }
+    }
+
     fn params(&self, first: usize, n: usize, cast: Option<&str>) -> String {
         (first..first + n)
             .map(|i| self.param(i, cast))
@@ -168,11 +184,8 @@ impl Dialect {
     /// scanned in order), lock rows on MySQL (a primary-key range scan locks in key order).
     pub fn lock_rows(&self, n: usize) -> String {
         if self.numbered_placeholders {
-            let values = (1..=n)
-                .map(|i| format!("({})", self.param(i, Some("int8"))))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("SELECT pg_advisory_xact_lock(k) FROM (VALUES {values}) AS t(k)")
+            "SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) WITH ORDINALITY AS t(k, i) ORDER BY i"
+                .to_string()
         } else {
             format!(
                 "SELECT stripe FROM dbsync_row_locks WHERE stripe IN ({}) ORDER BY stripe FOR UPDATE",
@@ -190,21 +203,21 @@ impl Dialect {
         n: usize,
     ) -> String {
         format!(
-            "SELECT {k}, {u}, source FROM {t} WHERE {k} IN ({p}) FOR UPDATE",
+            "SELECT {k}, {u}, source FROM {t} WHERE {k} {p} FOR UPDATE",
             k = self.ident(key_column),
             u = self.ident(updated_at_column),
             t = self.ident(table),
-            p = self.params(1, n, None)
+            p = self.key_list(1, n)
         )
     }
 
     /// Which of these `n` parent keys exist, share-locked so that no one deletes them before the batch commits.
     pub fn select_existing(&self, table: &str, key_column: &str, n: usize) -> String {
         format!(
-            "SELECT {k} FROM {t} WHERE {k} IN ({p}) {lock}",
+            "SELECT {k} FROM {t} WHERE {k} {p} {lock}",
             k = self.ident(key_column),
             t = self.ident(table),
-            p = self.params(1, n, None),
+            p = self.key_list(1, n),
             lock = self.share_lock
         )
     }
@@ -212,47 +225,32 @@ impl Dialect {
     /// Tombstones of one table: the table name, then `n` keys. Returns row_id, deleted_at, source.
     pub fn select_tombstones(&self, n: usize) -> String {
         format!(
-            "SELECT row_id, deleted_at, source FROM dbsync_tombstones WHERE table_name = {} AND row_id IN ({})",
+            "SELECT row_id, deleted_at, source FROM dbsync_tombstones WHERE table_name = {} AND row_id {}",
             self.param(1, None),
-            self.params(2, n, None)
+            self.key_list(2, n)
         )
     }
 
-    /// Which of these `n` event ids (text) the ledger holds.
+    /// Which of these `n` event ids (text; one `text[]` on PostgreSQL) the ledger holds.
     pub fn select_known_events(&self, n: usize) -> String {
-        let cast = self.numbered_placeholders.then_some("uuid");
-        let column = if self.numbered_placeholders {
-            "event_id::text"
-        } else {
-            "event_id"
-        };
+        if self.binds_arrays() {
+            return "SELECT event_id::text FROM dbsync_applied_events WHERE event_id = ANY($1::text[]::uuid[])"
+                .to_string();
+        }
         format!(
-            "SELECT {column} FROM dbsync_applied_events WHERE event_id IN ({})",
-            self.params(1, n, cast)
+            "SELECT event_id FROM dbsync_applied_events WHERE event_id IN ({})",
+            self.params(1, n, None)
         )
     }
 
-    /// Records `n` event ids with their source commit times (text, timestamp per row).
+    /// Records `n` event ids with their source commit times (text, timestamp per row). MySQL's bulk path only:
+    /// PostgreSQL's binds one array per column (`pg_arrays::RECORD_EVENTS`).
     pub fn record_events(&self, n: usize) -> String {
-        let (id, at) = match self.numbered_placeholders {
-            true => (Some("uuid"), Some("timestamptz")),
-            false => (None, None),
-        };
-        let rows: Vec<String> = (1..=n)
-            .map(|i| format!("({}, {})", self.param(2 * i - 1, id), self.param(2 * i, at)))
-            .collect();
-        if self.numbered_placeholders {
-            format!(
-                "INSERT INTO dbsync_applied_events (event_id, source_committed_at) VALUES {} \
-                 ON CONFLICT DO NOTHING",
-                rows.join(", ")
-            )
-        } else {
-            format!(
-                "INSERT IGNORE INTO dbsync_applied_events (event_id, source_committed_at) VALUES {}",
-                rows.join(", ")
-            )
-        }
+        let rows = vec!["(?, ?)"; n];
+        format!(
+            "INSERT IGNORE INTO dbsync_applied_events (event_id, source_committed_at) VALUES {}",
+            rows.join(", ")
+        )
     }
 
     /// DELETE of `n` keys.
@@ -326,71 +324,44 @@ impl Dialect {
         )
     }
 
-    /// UPDATE of `rows` rows by key: parameters row by row, the key first, then `columns`.
+    /// UPDATE of `rows` rows by key: parameters row by row, the key first, then `columns`. MySQL's bulk path only
+    /// (PostgreSQL's: `pg_arrays::update`): the rows are a derived table of SELECTs joined on the key.
     pub fn update_many(
         &self,
         table: &str,
         key_column: &str,
         columns: &[&str],
         rows: usize,
-        types: &ColumnTypes,
     ) -> String {
-        let width = columns.len() + 1;
         let all: Vec<&str> = std::iter::once(key_column)
             .chain(columns.iter().copied())
             .collect();
+        let selects: Vec<String> = (0..rows)
+            .map(|r| {
+                let params: Vec<String> = all
+                    .iter()
+                    .map(|c| {
+                        if r == 0 {
+                            format!("? AS {}", self.ident(c))
+                        } else {
+                            "?".to_string()
+                        }
+                    })
+                    .collect();
+                format!("SELECT {}", params.join(", "))
+            })
+            .collect();
         let sets: Vec<String> = columns
             .iter()
-            .map(|c| format!("{q}{c}{q} = v.{q}{c}{q}", q = self.quote))
+            .map(|c| format!("t.{q}{c}{q} = v.{q}{c}{q}", q = self.quote))
             .collect();
-        if self.numbered_placeholders {
-            let values: Vec<String> = (0..rows)
-                .map(|r| {
-                    let params: Vec<String> = all
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| self.param(r * width + i + 1, types.get(table, c)))
-                        .collect();
-                    format!("({})", params.join(", "))
-                })
-                .collect();
-            let names: Vec<String> = all.iter().map(|c| self.ident(c)).collect();
-            format!(
-                "UPDATE {t} AS t SET {sets} FROM (VALUES {values}) AS v({names}) WHERE t.{k} = v.{k}",
-                t = self.ident(table),
-                sets = sets.join(", "),
-                values = values.join(", "),
-                names = names.join(", "),
-                k = self.ident(key_column)
-            )
-        } else {
-            let selects: Vec<String> = (0..rows)
-                .map(|r| {
-                    let params: Vec<String> = all
-                        .iter()
-                        .map(|c| {
-                            if r == 0 {
-                                format!("? AS {}", self.ident(c))
-                            } else {
-                                "?".to_string()
-                            }
-                        })
-                        .collect();
-                    format!("SELECT {}", params.join(", "))
-                })
-                .collect();
-            let sets: Vec<String> = columns
-                .iter()
-                .map(|c| format!("t.{q}{c}{q} = v.{q}{c}{q}", q = self.quote))
-                .collect();
-            format!(
-                "UPDATE {t} AS t JOIN ({selects}) AS v ON t.{k} = v.{k} SET {sets}",
-                t = self.ident(table),
-                selects = selects.join(" UNION ALL "),
-                k = self.ident(key_column),
-                sets = sets.join(", ")
-            )
-        }
+        format!(
+            "UPDATE {t} AS t JOIN ({selects}) AS v ON t.{k} = v.{k} SET {sets}",
+            t = self.ident(table),
+            selects = selects.join(" UNION ALL "),
+            k = self.ident(key_column),
+            sets = sets.join(", ")
+        )
     }
 }
 
@@ -449,15 +420,14 @@ mod tests {
             MYSQL.select_versions("t", "id", "updated_at", 2),
             "SELECT `id`, `updated_at`, source FROM `t` WHERE `id` IN (?, ?) FOR UPDATE"
         );
+        assert_eq!(
+            POSTGRES.select_versions("t", "id", "updated_at", 2),
+            r#"SELECT "id", "updated_at", source FROM "t" WHERE "id" = ANY($1::int8[]) FOR UPDATE"#
+        );
     }
 
     #[test]
     fn the_ledger_records_each_event_with_its_source_commit_time() {
-        assert_eq!(
-            POSTGRES.record_events(2),
-            "INSERT INTO dbsync_applied_events (event_id, source_committed_at) VALUES \
-             ($1::uuid, $2::timestamptz), ($3::uuid, $4::timestamptz) ON CONFLICT DO NOTHING"
-        );
         assert_eq!(
             MYSQL.record_events(2),
             "INSERT IGNORE INTO dbsync_applied_events (event_id, source_committed_at) VALUES (?, ?), (?, ?)"

@@ -12,6 +12,7 @@ mod apply;
 mod connect;
 mod dialect;
 mod error;
+mod pg_arrays;
 mod phases;
 mod row_lock;
 mod schema;

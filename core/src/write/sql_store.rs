@@ -7,6 +7,7 @@ use crate::position::{Lane, SourcePosition};
 use crate::row::{Delete, RowOp, SqlValue, Upsert};
 use crate::write::dialect::Dialect;
 use crate::write::error::WriteError;
+use crate::write::pg_arrays::{self, ColumnArray};
 use crate::write::row_lock::lock_keys;
 use crate::write::schema::{row_source_for, ColumnTypes};
 use crate::write::store::{BulkStore, RowStore, Stored};
@@ -15,6 +16,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Database, Row, Transaction};
 use std::collections::BTreeMap;
 use uuid::Uuid;
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+type MySqlQuery<'q> = sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>;
 
 /// A transaction on the target plus the dialect to speak in it.
 pub(crate) struct SqlStore<DB: Database> {
@@ -68,6 +72,15 @@ fn padded<T: Clone>(keys: &[T], max: usize) -> Vec<T> {
         padded.resize(target, last.clone());
     }
     padded
+}
+
+/// The lists a lookup of `keys` binds (none for no keys): PostgreSQL binds them all as one array; MySQL binds one
+/// parameter per key, so the keys go in chunks of at most `max`, each [`padded`] to a power of two.
+fn lookup_chunks<T: Clone>(dialect: &Dialect, keys: &[T], max: usize) -> Vec<Vec<T>> {
+    if dialect.binds_arrays() && !keys.is_empty() {
+        return vec![keys.to_vec()];
+    }
+    keys.chunks(max).map(|chunk| padded(chunk, max)).collect()
 }
 
 /// Groups rows by table and column set (a multi-row statement needs one shape), in `order`'s table order.
@@ -139,9 +152,7 @@ macro_rules! impl_row_store {
                 if let Some(lead) = lead {
                     query = query.bind(lead.to_string());
                 }
-                for key in keys {
-                    query = query.bind(*key);
-                }
+                query = Self::bind_keys(query, keys);
                 let fail = |e| WriteError::from_sqlx(context, e);
                 let mut found = Vec::new();
                 for row in query.fetch_all(&mut *self.tx).await.map_err(fail)? {
@@ -164,13 +175,9 @@ macro_rules! impl_row_store {
             /// Takes the row locks of `ops` (see `row_lock`) before anything of the batch is read.
             pub async fn lock_rows(&mut self, ops: &[RowOp]) -> Result<(), WriteError> {
                 let keys = lock_keys(ops, !self.dialect.numbered_placeholders());
-                for chunk in keys.chunks(MAX_PARAMS) {
-                    let chunk = &padded(chunk, MAX_PARAMS);
-                    let mut query = sqlx::query(AssertSqlSafe(self.dialect.lock_rows(chunk.len())));
-                    for key in chunk {
-                        query = query.bind(*key);
-                    }
-                    query
+                for chunk in lookup_chunks(self.dialect, &keys, MAX_PARAMS) {
+                    let query = sqlx::query(AssertSqlSafe(self.dialect.lock_rows(chunk.len())));
+                    Self::bind_keys(query, &chunk)
                         .execute(&mut *self.tx)
                         .await
                         .map_err(|e| WriteError::from_sqlx("taking row locks", e))?;
@@ -226,8 +233,7 @@ macro_rules! impl_row_store {
             async fn fetch(&mut self, request: &Request) -> Result<Fetched, WriteError> {
                 let mut fetched = Fetched::default();
                 for (table, (key_column, updated_at_column, keys)) in &request.rows {
-                    for chunk in keys.chunks(MAX_PARAMS) {
-                        let chunk = &padded(chunk, MAX_PARAMS);
+                    for chunk in &lookup_chunks(self.dialect, keys, MAX_PARAMS) {
                         let sql = self.dialect.select_versions(
                             table,
                             key_column,
@@ -244,8 +250,7 @@ macro_rules! impl_row_store {
                     }
                 }
                 for (table, (key_column, keys)) in &request.parents {
-                    for chunk in keys.chunks(MAX_PARAMS) {
-                        let chunk = &padded(chunk, MAX_PARAMS);
+                    for chunk in &lookup_chunks(self.dialect, keys, MAX_PARAMS) {
                         let sql = self.dialect.select_existing(table, key_column, chunk.len());
                         for (key, _) in self
                             .keyed(sql, None, chunk, false, "looking up parents")
@@ -256,8 +261,7 @@ macro_rules! impl_row_store {
                     }
                 }
                 for (table, keys) in request.tombstone_keys() {
-                    for chunk in keys.chunks(MAX_PARAMS - 1) {
-                        let chunk = &padded(chunk, MAX_PARAMS - 1);
+                    for chunk in &lookup_chunks(self.dialect, &keys, MAX_PARAMS - 1) {
                         let sql = self.dialect.select_tombstones(chunk.len());
                         for (key, stored) in self
                             .keyed(sql, Some(&table), chunk, true, "reading tombstones")
@@ -273,14 +277,10 @@ macro_rules! impl_row_store {
                     fetched.watermark = self.read_watermark(lane).await?;
                 }
                 let events = request.events_to_look_up(fetched.watermark.as_ref());
-                for chunk in events.chunks(MAX_PARAMS) {
-                    let chunk = padded(chunk, MAX_PARAMS);
+                for chunk in lookup_chunks(self.dialect, &events, MAX_PARAMS) {
                     let sql = self.dialect.select_known_events(chunk.len());
-                    let mut query = sqlx::query(AssertSqlSafe(sql));
-                    for id in chunk {
-                        query = query.bind(id.to_string());
-                    }
-                    let rows = query
+                    let ids: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
+                    let rows = Self::bind_texts(sqlx::query(AssertSqlSafe(sql)), ids)
                         .fetch_all(&mut *self.tx)
                         .await
                         .map_err(|e| WriteError::from_sqlx("reading the ledger", e))?;
@@ -351,50 +351,24 @@ macro_rules! impl_row_store {
                 for (table, names, rows) in
                     shapes(&plan.inserts, order, |r| r.0.as_str(), |r| r.1.as_slice())
                 {
-                    for chunk in shaped(&rows, chunk_rows(names.len())) {
-                        let values: Vec<SqlValue> = chunk
-                            .iter()
-                            .flat_map(|r| r.1.iter().map(|(_, v)| v.clone()))
-                            .collect();
-                        let sql = self.dialect.insert_many(&table, &names, chunk.len(), types);
-                        self.write(sql, &values, None, format!("inserting into {table}"))
-                            .await?;
-                    }
+                    let rows = rows.iter().map(|r| r.1.iter().map(|(_, v)| v).collect()).collect();
+                    let set = RowSet { table: &table, key_column: None, names: &names, rows };
+                    self.write_rows(&set, types).await?;
                 }
                 for (table, names, rows) in
                     shapes(&plan.updates, order, |r| r.0.as_str(), |r| r.3.as_slice())
                 {
-                    for chunk in shaped(&rows, chunk_rows(names.len() + 1)) {
-                        let key_column = chunk.first().map(|r| r.1.clone()).unwrap_or_default();
-                        let values: Vec<SqlValue> = chunk
-                            .iter()
-                            .flat_map(|r| {
-                                std::iter::once(SqlValue::Int(r.2))
-                                    .chain(r.3.iter().map(|(_, v)| v.clone()))
-                            })
-                            .collect();
-                        let sql = self.dialect.update_many(
-                            &table,
-                            &key_column,
-                            &names,
-                            chunk.len(),
-                            types,
-                        );
-                        let done = self
-                            .write(sql, &values, None, format!("updating {table}"))
-                            .await?;
-                        expect_rows(done, chunk.len(), &table, "updated")?;
-                    }
-                }
-                for chunk in shaped(&plan.events, MAX_PARAMS / 2) {
-                    let values: Vec<SqlValue> = chunk
+                    let key_column = rows.first().map(|r| r.1.clone()).unwrap_or_default();
+                    let keys: Vec<SqlValue> = rows.iter().map(|r| SqlValue::Int(r.2)).collect();
+                    let rows = rows
                         .iter()
-                        .flat_map(|(id, at)| [SqlValue::Text(id.to_string()), SqlValue::Timestamp(*at)])
+                        .zip(&keys)
+                        .map(|(r, key)| std::iter::once(key).chain(r.3.iter().map(|(_, v)| v)).collect())
                         .collect();
-                    let sql = self.dialect.record_events(chunk.len());
-                    self.write(sql, &values, None, "recording event ids".into())
-                        .await?;
+                    let set = RowSet { table: &table, key_column: Some(&key_column), names: &names, rows };
+                    self.write_rows(&set, types).await?;
                 }
+                self.record_events(&plan.events).await?;
                 Ok(())
             }
 
@@ -583,9 +557,185 @@ fn expect_rows(done: u64, expected: usize, table: &str, what: &str) -> Result<()
 impl_row_store!(sqlx::Postgres);
 impl_row_store!(sqlx::MySql);
 
+/// Rows of one table and column set, for the bulk path's multi-row writes.
+struct RowSet<'a> {
+    table: &'a str,
+    /// `Some`: an UPDATE by this key column, each row's first value being its key (every row must exist); `None`:
+    /// an INSERT.
+    key_column: Option<&'a str>,
+    /// The columns written, in the order of each row's values (after the key).
+    names: &'a [&'a str],
+    rows: Vec<Vec<&'a SqlValue>>,
+}
+
+impl RowSet<'_> {
+    fn context(&self) -> String {
+        match self.key_column {
+            Some(_) => format!("updating {}", self.table),
+            None => format!("inserting into {}", self.table),
+        }
+    }
+
+    /// Checks an UPDATE's row count against the rows it was given (a cascade the view did not foresee).
+    fn check(&self, done: u64, rows: usize) -> Result<(), WriteError> {
+        match self.key_column {
+            Some(_) => expect_rows(done, rows, self.table, "updated"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The bulk path's multi-row writes, spelled per driver: MySQL binds one parameter per cell in VALUES lists cut into
+/// power-of-two chunks; PostgreSQL binds one array per column (`pg_arrays`), one statement per table.
+trait ManyRows {
+    /// Writes `set`.
+    async fn write_rows(&mut self, set: &RowSet<'_>, types: &ColumnTypes)
+        -> Result<(), WriteError>;
+
+    /// Ledger rows of `events` (id, source commit time).
+    async fn record_events(&mut self, events: &[(Uuid, DateTime<Utc>)]) -> Result<(), WriteError>;
+}
+
+impl ManyRows for SqlStore<sqlx::MySql> {
+    async fn write_rows(
+        &mut self,
+        set: &RowSet<'_>,
+        types: &ColumnTypes,
+    ) -> Result<(), WriteError> {
+        let width = set.names.len() + usize::from(set.key_column.is_some());
+        for chunk in shaped(&set.rows, chunk_rows(width)) {
+            let values: Vec<SqlValue> = chunk.iter().flatten().map(|v| (*v).clone()).collect();
+            let sql = match set.key_column {
+                Some(key) => self
+                    .dialect
+                    .update_many(set.table, key, set.names, chunk.len()),
+                None => self
+                    .dialect
+                    .insert_many(set.table, set.names, chunk.len(), types),
+            };
+            let done = self.write(sql, &values, None, set.context()).await?;
+            set.check(done, chunk.len())?;
+        }
+        Ok(())
+    }
+
+    async fn record_events(&mut self, events: &[(Uuid, DateTime<Utc>)]) -> Result<(), WriteError> {
+        for chunk in shaped(events, MAX_PARAMS / 2) {
+            let values: Vec<SqlValue> = chunk
+                .iter()
+                .flat_map(|(id, at)| [SqlValue::Text(id.to_string()), SqlValue::Timestamp(*at)])
+                .collect();
+            let sql = self.dialect.record_events(chunk.len());
+            self.write(sql, &values, None, "recording event ids".into())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl SqlStore<sqlx::MySql> {
+    /// Binds `keys` one parameter each.
+    fn bind_keys<'q>(mut query: MySqlQuery<'q>, keys: &[i64]) -> MySqlQuery<'q> {
+        for key in keys {
+            query = query.bind(*key);
+        }
+        query
+    }
+
+    /// Binds `texts` one parameter each.
+    fn bind_texts(mut query: MySqlQuery<'_>, texts: Vec<String>) -> MySqlQuery<'_> {
+        for text in texts {
+            query = query.bind(text);
+        }
+        query
+    }
+}
+
+impl SqlStore<sqlx::Postgres> {
+    /// Binds `keys` as one `int8[]`.
+    fn bind_keys<'q>(query: PgQuery<'q>, keys: &[i64]) -> PgQuery<'q> {
+        query.bind(keys.to_vec())
+    }
+
+    /// Binds `texts` as one `text[]`.
+    fn bind_texts(query: PgQuery<'_>, texts: Vec<String>) -> PgQuery<'_> {
+        query.bind(texts)
+    }
+
+    /// Runs one `pg_arrays` statement binding `arrays` in order; returns the rows it affected.
+    async fn write_arrays(
+        &mut self,
+        sql: String,
+        arrays: Vec<ColumnArray>,
+        context: String,
+    ) -> Result<u64, WriteError> {
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for array in arrays {
+            query = array.bind(query);
+        }
+        let done = query
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| WriteError::from_sqlx(context, e))?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl ManyRows for SqlStore<sqlx::Postgres> {
+    async fn write_rows(
+        &mut self,
+        set: &RowSet<'_>,
+        types: &ColumnTypes,
+    ) -> Result<(), WriteError> {
+        if set.rows.is_empty() {
+            return Ok(());
+        }
+        let width = set.names.len() + usize::from(set.key_column.is_some());
+        let arrays = pg_arrays::columns(&set.rows, width);
+        let sql = match set.key_column {
+            Some(key) => pg_arrays::update(set.table, key, set.names, &arrays, types),
+            None => pg_arrays::insert(set.table, set.names, &arrays, types),
+        };
+        let done = self.write_arrays(sql, arrays, set.context()).await?;
+        set.check(done, set.rows.len())
+    }
+
+    async fn record_events(&mut self, events: &[(Uuid, DateTime<Utc>)]) -> Result<(), WriteError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let arrays = vec![
+            ColumnArray::Text(events.iter().map(|(id, _)| Some(id.to_string())).collect()),
+            ColumnArray::Timestamp(events.iter().map(|(_, at)| Some(*at)).collect()),
+        ];
+        self.write_arrays(
+            pg_arrays::RECORD_EVENTS.to_string(),
+            arrays,
+            "recording event ids".into(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{padded, shaped};
+    use super::{lookup_chunks, padded, shaped};
+    use crate::write::dialect::{MYSQL, POSTGRES};
+
+    #[test]
+    fn postgres_looks_keys_up_in_one_array_and_mysql_in_padded_chunks() {
+        assert_eq!(lookup_chunks(&POSTGRES, &[1, 2, 3], 2), vec![vec![1, 2, 3]]);
+        assert_eq!(
+            lookup_chunks(&MYSQL, &[1, 2, 3], 2),
+            vec![vec![1, 2], vec![3]]
+        );
+        assert_eq!(lookup_chunks(&MYSQL, &[1, 2, 3], 8), vec![vec![1, 2, 3, 3]]);
+        assert!(
+            lookup_chunks::<i64>(&POSTGRES, &[], 8).is_empty(),
+            "no statement for no keys"
+        );
+    }
 
     #[test]
     fn writes_are_cut_into_power_of_two_chunks_that_cover_everything_in_order() {
