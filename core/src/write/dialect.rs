@@ -180,8 +180,8 @@ impl Dialect {
             .join(", ")
     }
 
-    /// Takes the batch's row locks (`row_lock`), `n` sorted keys: advisory locks on PostgreSQL (a VALUES list is
-    /// scanned in order), lock rows on MySQL (a primary-key range scan locks in key order).
+    /// Takes the batch's row locks (`row_lock`), `n` sorted keys: advisory locks on PostgreSQL (one `int8[]`, taken
+    /// in the array's order), lock rows on MySQL (a primary-key range scan locks in key order).
     pub fn lock_rows(&self, n: usize) -> String {
         if self.numbered_placeholders {
             "SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) WITH ORDINALITY AS t(k, i) ORDER BY i"
