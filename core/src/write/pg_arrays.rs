@@ -22,23 +22,19 @@ impl ColumnArray {
     /// The column's array: typed when its non-null values are all of one kind, text otherwise (each value's text,
     /// which the statement's cast to the column type reads back, as it would read a literal).
     pub fn of(values: &[&SqlValue]) -> Self {
-        let kind = values
-            .iter()
-            .filter(|v| !matches!(v, SqlValue::Null))
-            .map(|v| std::mem::discriminant(*v))
-            .try_fold(None, |seen, kind| match seen {
-                Some(seen) if seen != kind => Err(()),
-                _ => Ok(Some(kind)),
-            });
-        let first = values.iter().find(|v| !matches!(v, SqlValue::Null));
-        match (kind, first) {
-            (Ok(Some(_)), Some(SqlValue::Int(_))) => {
+        let mut present = values.iter().filter(|v| !matches!(v, SqlValue::Null));
+        let first = present.next();
+        let one_kind = first.is_some_and(|first| {
+            present.all(|v| std::mem::discriminant(*v) == std::mem::discriminant(*first))
+        });
+        match first {
+            Some(SqlValue::Int(_)) if one_kind => {
                 Self::Int(values.iter().map(|v| int(v)).collect())
             }
-            (Ok(Some(_)), Some(SqlValue::Bool(_))) => {
+            Some(SqlValue::Bool(_)) if one_kind => {
                 Self::Bool(values.iter().map(|v| boolean(v)).collect())
             }
-            (Ok(Some(_)), Some(SqlValue::Timestamp(_))) => {
+            Some(SqlValue::Timestamp(_)) if one_kind => {
                 Self::Timestamp(values.iter().map(|v| timestamp(v)).collect())
             }
             _ => Self::Text(values.iter().map(|v| text(v)).collect()),

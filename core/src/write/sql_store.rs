@@ -653,8 +653,8 @@ impl SqlStore<sqlx::MySql> {
 
 impl SqlStore<sqlx::Postgres> {
     /// Binds `keys` as one `int8[]`.
-    fn bind_keys<'q>(query: PgQuery<'q>, keys: &[i64]) -> PgQuery<'q> {
-        query.bind(keys.to_vec())
+    fn bind_keys<'q>(query: PgQuery<'q>, keys: &'q [i64]) -> PgQuery<'q> {
+        query.bind(keys)
     }
 
     /// Binds `texts` as one `text[]`.
