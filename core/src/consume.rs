@@ -36,6 +36,7 @@ mod batch;
 mod outage;
 mod partition;
 mod pipeline;
+mod prune;
 mod rebalance;
 mod watermark;
 
@@ -51,6 +52,7 @@ use chrono::TimeDelta;
 use outage::Outage;
 use partition::{Item, PartitionQueue};
 use pipeline::prepare;
+use prune::PruneSchedule;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Message, OwnedMessage};
@@ -66,8 +68,6 @@ use tracing::{debug, info, info_span, warn, Instrument};
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Backoff cap for retries.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// How often ledger rows and tombstones past their retention are pruned.
-const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 /// How long `stop_when_idle` waits for a partition assignment before idle time counts anyway.
 const JOIN_GRACE: Duration = Duration::from_secs(30);
 /// How often a progress line is logged at info level.
@@ -288,7 +288,7 @@ impl Consumer {
         let mut last_message = Instant::now();
         let mut last_progress = Instant::now();
         let mut last_progress_count = 0;
-        let mut last_prune: Option<Instant> = None;
+        let mut prune_schedule = PruneSchedule::new();
         let linger = Duration::from_millis(self.config.batch_linger_ms);
         loop {
             tick();
@@ -301,10 +301,7 @@ impl Consumer {
             {
                 break;
             }
-            if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_INTERVAL) {
-                self.prune().await;
-                last_prune = Some(Instant::now());
-            }
+            self.prune_if_due(&mut prune_schedule).await;
             // With a batch ready, the poll does not wait: what it receives is decoded beside that batch's writes.
             let busy = !self.ready(queues, linger).is_empty();
             let received = self.receive(queues, busy).await?;
@@ -513,15 +510,6 @@ impl Consumer {
         }
         for (partition, queue) in queues {
             self.metrics.parked(*partition, queue.parked_len());
-        }
-    }
-
-    /// Removes ledger rows and tombstones past their retention.
-    async fn prune(&self) {
-        let age = Duration::from_secs(self.config.ledger_retention_hours * 3600);
-        match self.target.prune(age).await {
-            Ok(removed) => debug!(removed, "pruned the ledger and tombstones"),
-            Err(error) => warn!(%error, "could not prune the ledger"),
         }
     }
 }

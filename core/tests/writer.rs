@@ -475,3 +475,62 @@ async fn a_mapping_naming_a_missing_column_is_refused_at_connect() -> Result<()>
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn pruning_removes_expired_rows_in_bounded_steps_and_keeps_fresh_ones() -> Result<()> {
+    const EXPIRED: usize = 2_500;
+    const LIMIT: u32 = 1_000;
+    // Stamped long before the 10-year age below, so no other test's or consumer's rows are pruned with them.
+    let long_ago = DateTime::parse_from_rfc3339("2001-01-01T00:00:00Z")?.with_timezone(&Utc);
+    let age = std::time::Duration::from_secs(10 * 365 * 24 * 3600);
+    both(|f| async move {
+        let expired: Vec<Uuid> = (0..EXPIRED).map(|_| common::random_event_id()).collect();
+        let fresh: Vec<Uuid> = (0..10).map(|_| common::random_event_id()).collect();
+        f.events
+            .lock()
+            .unwrap()
+            .extend(expired.iter().chain(&fresh));
+        let (old_table, new_table) = (
+            format!("prune_old_{}", f.tag),
+            format!("prune_new_{}", f.tag),
+        );
+        let row_ids: Vec<i64> = (1..=EXPIRED as i64).collect();
+        let result = async {
+            f.admin.put_ledger(&expired, long_ago).await?;
+            f.admin.put_ledger(&fresh, Utc::now()).await?;
+            f.admin
+                .put_tombstones(&old_table, &row_ids, long_ago)
+                .await?;
+            f.admin
+                .put_tombstones(&new_table, &row_ids[..10], Utc::now())
+                .await?;
+            let mut steps = 0;
+            loop {
+                let step = f.target.prune(age, LIMIT).await?;
+                steps += 1;
+                ensure!(
+                    step.ledger <= u64::from(LIMIT) && step.tombstones <= u64::from(LIMIT),
+                    "step {steps} deleted more than {LIMIT} rows of a kind: {step:?}"
+                );
+                if !step.filled(LIMIT) {
+                    break;
+                }
+                ensure!(steps < 20, "pruning did not finish in 20 steps");
+            }
+            ensure!(
+                steps >= 3,
+                "{EXPIRED} expired rows went in {steps} steps of {LIMIT}"
+            );
+            check_eq!(f.admin.count_ledger(&expired).await?, 0);
+            check_eq!(f.admin.count_tombstones(&old_table).await?, 0);
+            check_eq!(f.admin.count_ledger(&fresh).await?, fresh.len() as i64);
+            check_eq!(f.admin.count_tombstones(&new_table).await?, 10);
+            Ok(())
+        }
+        .await;
+        f.admin.drop_tombstones(&old_table).await?;
+        f.admin.drop_tombstones(&new_table).await?;
+        result
+    })
+    .await
+}

@@ -22,7 +22,7 @@ pub(crate) struct Dialect {
     /// deleted_at. `source` says sync_service, i.e. the other side deleted (see `Version::stored`); for a row that
     /// never arrived the row version is unknown and recorded as the delete's time.
     pub put_tombstone: &'static str,
-    /// Ledger and tombstone pruning, each with one timestamp parameter.
+    /// Ledger and tombstone pruning, oldest first, each bounded: a cutoff timestamp, then the most rows to delete.
     pub prune: [&'static str; 2],
     /// The lane's position watermark, locked: topic, partition.
     pub select_watermark: &'static str,
@@ -42,8 +42,11 @@ pub(crate) const POSTGRES: Dialect = Dialect {
          VALUES ($1, $2, $3, 'sync_service', $3, 'sync_service') ON CONFLICT (table_name, row_id) DO UPDATE \
          SET deleted_at = EXCLUDED.deleted_at, source = EXCLUDED.source",
     prune: [
-        "DELETE FROM dbsync_applied_events WHERE applied_at < $1",
-        "DELETE FROM dbsync_tombstones WHERE deleted_at < $1",
+        // The subquery runs once (an array), then a TID scan deletes: no plan can rescan it per row.
+        "DELETE FROM dbsync_applied_events WHERE ctid = ANY(ARRAY(SELECT ctid FROM dbsync_applied_events \
+         WHERE applied_at < $1 ORDER BY applied_at LIMIT $2))",
+        "DELETE FROM dbsync_tombstones WHERE ctid = ANY(ARRAY(SELECT ctid FROM dbsync_tombstones \
+         WHERE deleted_at < $1 ORDER BY deleted_at LIMIT $2))",
     ],
     select_watermark: "SELECT source_position FROM dbsync_source_positions \
          WHERE topic = $1 AND kafka_partition = $2::int4 FOR UPDATE",
@@ -64,8 +67,8 @@ pub(crate) const MYSQL: Dialect = Dialect {
          VALUES (?, ?, ?, 'sync_service', ?, 'sync_service') ON DUPLICATE KEY UPDATE \
          deleted_at = VALUES(deleted_at), source = VALUES(source)",
     prune: [
-        "DELETE FROM dbsync_applied_events WHERE applied_at < ?",
-        "DELETE FROM dbsync_tombstones WHERE deleted_at < ?",
+        "DELETE FROM dbsync_applied_events WHERE applied_at < ? ORDER BY applied_at LIMIT ?",
+        "DELETE FROM dbsync_tombstones WHERE deleted_at < ? ORDER BY deleted_at LIMIT ?",
     ],
     select_watermark: "SELECT source_position FROM dbsync_source_positions \
          WHERE topic = ? AND kafka_partition = ? FOR UPDATE",

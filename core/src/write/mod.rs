@@ -61,6 +61,22 @@ pub struct BatchError {
     pub error: WriteError,
 }
 
+/// How many expired rows one pruning step deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Ledger rows (`dbsync_applied_events`).
+    pub ledger: u64,
+    /// Tombstones (`dbsync_tombstones`).
+    pub tombstones: u64,
+}
+
+impl Pruned {
+    /// Whether a step bounded by `limit` may have left expired rows behind (it deleted as many as it could).
+    pub fn filled(&self, limit: u32) -> bool {
+        self.ledger.max(self.tombstones) >= u64::from(limit)
+    }
+}
+
 /// Settings of the target writer.
 #[derive(Debug, Clone)]
 pub struct TargetOptions {
@@ -355,19 +371,25 @@ impl Target {
         }
     }
 
-    /// Deletes ledger rows and tombstones older than `age` (kept longer than the topics' retention, so a replay
-    /// from the oldest offset still finds its ledger rows). Returns how many rows went.
-    pub async fn prune(&self, age: Duration) -> Result<u64, WriteError> {
+    /// Deletes the oldest ledger rows and tombstones older than `age` (kept longer than the topics' retention, so a
+    /// replay from the oldest offset still finds its ledger rows), at most `limit` of each in one short transaction:
+    /// a long backlog of expired rows is pruned in steps between batches, not in one statement that holds the loop.
+    pub async fn prune(&self, age: Duration, limit: u32) -> Result<Pruned, WriteError> {
         let cutoff =
             chrono::Utc::now() - TimeDelta::from_std(age).unwrap_or(TimeDelta::days(36500));
         match &self.pool() {
             Pool::Postgres(pool) => {
                 connect::begin_postgres(pool, &[])
                     .await?
-                    .prune(cutoff)
+                    .prune(cutoff, limit)
                     .await
             }
-            Pool::MySql(pool) => connect::begin_mysql(pool, &[]).await?.prune(cutoff).await,
+            Pool::MySql(pool) => {
+                connect::begin_mysql(pool, &[])
+                    .await?
+                    .prune(cutoff, limit)
+                    .await
+            }
         }
     }
 

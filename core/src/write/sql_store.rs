@@ -12,6 +12,7 @@ use crate::write::row_lock::lock_keys;
 use crate::write::schema::{row_source_for, ColumnTypes};
 use crate::write::store::{BulkStore, RowStore, Stored};
 use crate::write::view::{Fetched, Plan, Request};
+use crate::write::Pruned;
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Database, Row, Transaction};
 use std::collections::BTreeMap;
@@ -187,17 +188,25 @@ macro_rules! impl_row_store {
         }
 
         impl SqlStore<$db> {
-            /// Deletes ledger rows and tombstones older than `cutoff`, in its own transaction.
-            pub async fn prune(mut self, cutoff: DateTime<Utc>) -> Result<u64, WriteError> {
-                let mut removed = 0;
-                for sql in self.dialect.prune {
-                    let values = [SqlValue::Timestamp(cutoff)];
-                    removed += self
-                        .write(sql.to_string(), &values, None, "pruning the ledger".into())
-                        .await?;
-                }
+            /// Deletes the oldest ledger rows and tombstones older than `cutoff`, at most `limit` of each, in its
+            /// own transaction.
+            pub async fn prune(
+                mut self,
+                cutoff: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<Pruned, WriteError> {
+                let [ledger, tombstones] = self.dialect.prune;
+                let values = [SqlValue::Timestamp(cutoff), SqlValue::Int(limit.into())];
+                let pruned = Pruned {
+                    ledger: self
+                        .write(ledger.to_string(), &values, None, "pruning the ledger".into())
+                        .await?,
+                    tombstones: self
+                        .write(tombstones.to_string(), &values, None, "pruning tombstones".into())
+                        .await?,
+                };
                 self.commit().await?;
-                Ok(removed)
+                Ok(pruned)
             }
         }
 

@@ -271,6 +271,142 @@ impl Admin {
         Ok(())
     }
 
+    /// Adds ledger rows for `event_ids`, applied at `applied_at`.
+    pub async fn put_ledger(&self, event_ids: &[Uuid], applied_at: DateTime<Utc>) -> Result<()> {
+        let ids = serde_json::to_string(event_ids)?;
+        match self {
+            Admin::Legacy(pool) => {
+                sqlx::query(
+                    "INSERT INTO dbsync_applied_events (event_id, applied_at) \
+                     SELECT id::uuid, $2 FROM jsonb_array_elements_text($1::jsonb) AS ids(id)",
+                )
+                .bind(ids)
+                .bind(applied_at)
+                .execute(pool)
+                .await?;
+            }
+            Admin::Revamp(pool) => {
+                sqlx::query(
+                    "INSERT INTO dbsync_applied_events (event_id, applied_at) \
+                     SELECT id, ? FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(36) PATH '$')) AS ids",
+                )
+                .bind(applied_at)
+                .bind(ids)
+                .execute(pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many of `event_ids` are in the ledger.
+    pub async fn count_ledger(&self, event_ids: &[Uuid]) -> Result<i64> {
+        let ids: Vec<String> = event_ids.iter().map(Uuid::to_string).collect();
+        Ok(match self {
+            Admin::Legacy(pool) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM dbsync_applied_events WHERE event_id = ANY($1::text[]::uuid[])",
+                )
+                .bind(ids)
+                .fetch_one(pool)
+                .await?
+            }
+            Admin::Revamp(pool) => {
+                // A list of placeholders: MariaDB joins a JSON_TABLE by scanning the whole ledger.
+                let list = vec!["?"; ids.len().max(1)].join(", ");
+                let sql = format!("SELECT COUNT(*) FROM dbsync_applied_events WHERE event_id IN ({list})");
+                let mut query = sqlx::query_scalar(AssertSqlSafe(sql));
+                if ids.is_empty() {
+                    query = query.bind("");
+                }
+                for id in ids {
+                    query = query.bind(id);
+                }
+                query.fetch_one(pool).await?
+            }
+        })
+    }
+
+    /// Adds tombstones of rows `row_ids` of a made-up `table_name`, deleted at `deleted_at` by the sync service
+    /// (so Debezium drops them as echoes).
+    pub async fn put_tombstones(
+        &self,
+        table_name: &str,
+        row_ids: &[i64],
+        deleted_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let ids = serde_json::to_string(row_ids)?;
+        match self {
+            Admin::Legacy(pool) => {
+                sqlx::query(
+                    "INSERT INTO dbsync_tombstones \
+                     (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
+                     SELECT $1, id::int8, $3, 'sync_service', $3, 'sync_service' \
+                     FROM jsonb_array_elements_text($2::jsonb) AS ids(id)",
+                )
+                .bind(table_name)
+                .bind(ids)
+                .bind(deleted_at)
+                .execute(pool)
+                .await?;
+            }
+            Admin::Revamp(pool) => {
+                sqlx::query(
+                    "INSERT INTO dbsync_tombstones \
+                     (table_name, row_id, row_updated_at, row_source, deleted_at, source) \
+                     SELECT ?, id, ?, 'sync_service', ?, 'sync_service' \
+                     FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) AS ids",
+                )
+                .bind(table_name)
+                .bind(deleted_at)
+                .bind(deleted_at)
+                .bind(ids)
+                .execute(pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many tombstones a made-up `table_name` has.
+    pub async fn count_tombstones(&self, table_name: &str) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM dbsync_tombstones WHERE table_name = ";
+        Ok(match self {
+            Admin::Legacy(pool) => {
+                sqlx::query_scalar(AssertSqlSafe(format!("{sql}$1")))
+                    .bind(table_name)
+                    .fetch_one(pool)
+                    .await?
+            }
+            Admin::Revamp(pool) => {
+                sqlx::query_scalar(AssertSqlSafe(format!("{sql}?")))
+                    .bind(table_name)
+                    .fetch_one(pool)
+                    .await?
+            }
+        })
+    }
+
+    /// Removes the tombstones of a made-up `table_name`.
+    pub async fn drop_tombstones(&self, table_name: &str) -> Result<()> {
+        let sql = "DELETE FROM dbsync_tombstones WHERE table_name = ";
+        match self {
+            Admin::Legacy(pool) => {
+                sqlx::query(AssertSqlSafe(format!("{sql}$1")))
+                    .bind(table_name)
+                    .execute(pool)
+                    .await?;
+            }
+            Admin::Revamp(pool) => {
+                sqlx::query(AssertSqlSafe(format!("{sql}?")))
+                    .bind(table_name)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Removes every row, tombstone and ledger entry a test made: ids `first .. first + ID_BLOCK` in every synced
     /// table, and `event_ids`. Runs as the sync service, so Debezium drops it and nothing reaches the other side.
     pub async fn purge(&self, first: i64, event_ids: &[Uuid]) -> Result<()> {
