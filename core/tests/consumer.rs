@@ -382,6 +382,64 @@ fn applies_skips_and_dead_letters_then_resumes_from_the_committed_offset() -> Re
     cleanup
 }
 
+/// Every batch `run` applied is committed when it returns (here it returns on `max_events`, right after the last
+/// of six one-message batches), so a restart does not read them again.
+#[test]
+fn run_commits_every_applied_batch_before_it_returns() -> Result<()> {
+    let topics = Topics::create().context("is the stack up (`make up`)?")?;
+    let admin_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let admin = admin_runtime.block_on(Admin::connect(Side::Revamp))?;
+    let base = common::id_block(Side::Revamp);
+    let legacy = Legacy {
+        base,
+        tag: common::unique_tag(),
+        lsn: (1_000_000_000_000 + (common::random_u64() % 1_000_000_000) * 100).into(),
+    };
+    let t0 = common::now_micros();
+    let messages: Vec<_> = (1..=6)
+        .map(|n| {
+            legacy.user(
+                "c",
+                n,
+                ("active", &format!("{n}@commit.test"), t0),
+                "legacy",
+            )
+        })
+        .collect();
+    let mapping = common::mapping()?;
+    let event_ids: Vec<_> = messages
+        .iter()
+        .filter_map(
+            |(_, value)| match decode(None, Some(value), Side::Legacy, &mapping) {
+                Ok(Decoded::Event(event)) => Some(event.event_id),
+                _ => None,
+            },
+        )
+        .collect();
+    let result = (|| -> Result<()> {
+        let offsets = topics.produce_to(Some(0), &messages)?;
+        // One message a batch: six batches.
+        let consumer = topics.consumer_with(json!({"batch_size": 1}))?;
+        let counters = consumer.run(
+            RunOptions {
+                max_events: Some(messages.len() as u64),
+                timeout: Some(DEADLINE),
+                stop_when_idle: None,
+            },
+            &mut || {},
+        )?;
+        check_eq!(counters.applied, messages.len() as u64);
+        let last = offsets.last().context("offsets")?;
+        check_eq!(topics.committed()?, Some(last + 1));
+        Ok(())
+    })();
+    let cleanup = admin_runtime.block_on(admin.purge(base, &event_ids));
+    result?;
+    cleanup
+}
+
 #[test]
 fn stop_from_another_thread_returns_promptly() -> Result<()> {
     let topics = Topics::create().context("is the stack up (`make up`)?")?;
