@@ -215,6 +215,15 @@ struct Legacy {
 }
 
 impl Legacy {
+    /// Messages of ids from `base`, with a unique tag and LSNs from a random start.
+    fn new(base: i64) -> Self {
+        Legacy {
+            base,
+            tag: common::unique_tag(),
+            lsn: (1_000_000_000_000 + (common::random_u64() % 1_000_000_000) * 100).into(),
+        }
+    }
+
     /// A message about row `n` of `table`: its key and PostgreSQL connector envelope.
     fn message(&self, table: &str, op: &str, n: i64, row: serde_json::Value) -> (String, Vec<u8>) {
         let now_ms = chrono::Utc::now().timestamp_millis();
@@ -250,6 +259,29 @@ impl Legacy {
 
 type Time = chrono::DateTime<chrono::Utc>;
 
+/// A runtime and an admin pool on the revamp side, for the tests' checks and clean-up.
+fn revamp_admin() -> Result<(tokio::runtime::Runtime, Admin)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let admin = runtime.block_on(Admin::connect(Side::Revamp))?;
+    Ok((runtime, admin))
+}
+
+/// The event ids of the messages that decode into events.
+fn event_ids(messages: &[(String, Vec<u8>)]) -> Result<Vec<uuid::Uuid>> {
+    let mapping = common::mapping()?;
+    Ok(messages
+        .iter()
+        .filter_map(
+            |(_, value)| match decode(None, Some(value), Side::Legacy, &mapping) {
+                Ok(Decoded::Event(event)) => Some(event.event_id),
+                _ => None,
+            },
+        )
+        .collect())
+}
+
 fn iso(at: Time) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
@@ -257,17 +289,9 @@ fn iso(at: Time) -> String {
 #[test]
 fn applies_skips_and_dead_letters_then_resumes_from_the_committed_offset() -> Result<()> {
     let topics = Topics::create().context("is the stack up (`make up`)?")?;
-    let admin_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let admin = admin_runtime.block_on(Admin::connect(Side::Revamp))?;
+    let (admin_runtime, admin) = revamp_admin()?;
     let base = common::id_block(Side::Revamp);
-    let lsn = 1_000_000_000_000 + (common::random_u64() % 1_000_000_000) * 100;
-    let legacy = Legacy {
-        base,
-        tag: common::unique_tag(),
-        lsn: lsn.into(),
-    };
+    let legacy = Legacy::new(base);
     let (t0, t1) = (
         common::now_micros(),
         common::now_micros() + chrono::TimeDelta::seconds(1),
@@ -285,16 +309,7 @@ fn applies_skips_and_dead_letters_then_resumes_from_the_committed_offset() -> Re
         (json!({"id": base + frozen}).to_string(), garbage),
         legacy.user("c", frozen, ("frozen", "f@consumer.test", t0), "legacy"),
     ];
-    let mapping = common::mapping()?;
-    let event_ids: Vec<_> = messages
-        .iter()
-        .filter_map(
-            |(_, value)| match decode(None, Some(value), Side::Legacy, &mapping) {
-                Ok(Decoded::Event(event)) => Some(event.event_id),
-                _ => None,
-            },
-        )
-        .collect();
+    let event_ids = event_ids(&messages)?;
 
     let result = (|| -> Result<()> {
         let offsets = topics.produce(&messages)?;
@@ -387,16 +402,9 @@ fn applies_skips_and_dead_letters_then_resumes_from_the_committed_offset() -> Re
 #[test]
 fn run_commits_every_applied_batch_before_it_returns() -> Result<()> {
     let topics = Topics::create().context("is the stack up (`make up`)?")?;
-    let admin_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let admin = admin_runtime.block_on(Admin::connect(Side::Revamp))?;
+    let (admin_runtime, admin) = revamp_admin()?;
     let base = common::id_block(Side::Revamp);
-    let legacy = Legacy {
-        base,
-        tag: common::unique_tag(),
-        lsn: (1_000_000_000_000 + (common::random_u64() % 1_000_000_000) * 100).into(),
-    };
+    let legacy = Legacy::new(base);
     let t0 = common::now_micros();
     let messages: Vec<_> = (1..=6)
         .map(|n| {
@@ -408,16 +416,7 @@ fn run_commits_every_applied_batch_before_it_returns() -> Result<()> {
             )
         })
         .collect();
-    let mapping = common::mapping()?;
-    let event_ids: Vec<_> = messages
-        .iter()
-        .filter_map(
-            |(_, value)| match decode(None, Some(value), Side::Legacy, &mapping) {
-                Ok(Decoded::Event(event)) => Some(event.event_id),
-                _ => None,
-            },
-        )
-        .collect();
+    let event_ids = event_ids(&messages)?;
     let result = (|| -> Result<()> {
         let offsets = topics.produce_to(Some(0), &messages)?;
         // One message a batch: six batches.
@@ -488,16 +487,9 @@ fn stop_from_another_thread_returns_promptly() -> Result<()> {
 fn a_paused_backlog_drains_through_rebalances() -> Result<()> {
     const CHILDREN: i64 = 80;
     let topics = Topics::create_with(3).context("is the stack up (`make up`)?")?;
-    let admin_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let admin = admin_runtime.block_on(Admin::connect(Side::Revamp))?;
+    let (admin_runtime, admin) = revamp_admin()?;
     let base = common::id_block(Side::Revamp);
-    let legacy = Legacy {
-        base,
-        tag: common::unique_tag(),
-        lsn: (1_000_000_000_000 + (common::random_u64() % 1_000_000_000) * 100).into(),
-    };
+    let legacy = Legacy::new(base);
     let t0 = common::now_micros();
     let author = common::ID_BLOCK - 1;
     let children: Vec<_> = (0..CHILDREN).map(|n| legacy.post(n, author, t0)).collect();
