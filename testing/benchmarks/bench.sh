@@ -490,9 +490,8 @@ report() {
     echo
     echo "### The whole pipeline's CPU while dbsync (batch 500) drains (CPU-seconds per 1,000 events)"
     echo
-    echo "Connect captures dbsync's own writes from MariaDB's binlog and drops them (dbsync's capture filter), so its share"
-    echo "is the cost of the echo filter; PostgreSQL's publication row filters keep them from the connector. The databases'"
-    echo "share includes applying the rows."
+    echo "Connect captures dbsync's own writes from the target's log and drops them (dbsync's capture filter), so its share"
+    echo "is the cost of the echo filter; the databases' share includes applying the rows."
     echo
     echo "| direction, workload | dbsync | Connect | Kafka | MariaDB | PostgreSQL |"
     echo "|---|---|---|---|---|---|"
