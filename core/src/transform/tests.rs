@@ -466,22 +466,17 @@ fn tombstone_delete_version_is_deleted_at_not_row_updated_at() {
 }
 
 #[test]
-fn a_delete_whose_payload_is_the_row_reads_its_version() {
-    // The event contract's delete (a seed-format message) carries the deleted row; its `updated_at` and `source`
-    // stand in for the delete's version.
-    let event = ChangeEvent {
-        event_id: Uuid::nil(),
-        entity_type: "post".to_string(),
-        operation: Operation::Delete,
-        primary_key: 7,
-        payload: object(json!({"id": 7, "updated_at": "2026-11-25T23:20:00.000001Z",
-            "source": "sync_service"})),
-        source: "sync_service".to_string(),
-        event_version: 1,
-        timestamp: instant("2026-11-25T23:20:00.5Z"),
-        origin: Side::Legacy,
-        snapshot: false,
-        position: None,
+fn raw_delete_reads_the_version_from_the_before_image() {
+    let event = match crate::decode::decode(
+        None,
+        Some(include_bytes!(
+            "../../tests/fixtures/legacy_posts_delete_sync_service.json"
+        )),
+        Side::Legacy,
+        &mapping(),
+    ) {
+        Ok(crate::decode::Decoded::Event(event)) => event,
+        other => panic!("expected an event, got {other:?}"),
     };
     assert_eq!(
         delete_of(&event).deleted,
