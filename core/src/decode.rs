@@ -11,8 +11,10 @@
 //! source}`: when and by whom it was deleted, so last-writer-wins weighs the delete against concurrent updates)
 //! and whose `source` is the deleter, so the echo filter drops the sync service's own deletes. `row_updated_at`
 //! and `row_source` (the deleted row's version) are not read and may be absent. A tombstone's own delete (pruning)
-//! is [`Decoded::Ignored`]. A raw `op = d` on a synced table (a connector without the filter) still decodes to a
-//! delete carrying the before image, whose `updated_at` and `source` then stand in for the delete's version.
+//! is [`Decoded::Ignored`], and so is a raw `op = d` on a synced table (a connector without the filter): its
+//! tombstone, written in the same transaction, carries the delete. Ignoring it is also what makes PostgreSQL's
+//! publication row filter safe: an update that stamps `sync_service` on a row the application wrote is published
+//! as a delete of the old row (databases/postgres/migrations/0004_publication_row_filters.sql).
 //!
 //! Every failure is a [`DecodeError`] naming the field; nothing from the input can panic.
 

@@ -7,13 +7,13 @@
 //! A delete maps no row values: it carries the key and the delete's own version, read from the event's payload as
 //! [`Version::stored`]: for a tombstone, when and by whom the row was deleted (its `deleted_at` and deleter under
 //! the origin's `updated_at` column and `source`; a published deleter is never the sync service, so the version is
-//! the origin side's), for a raw delete the before image's `updated_at` and `source`. The writer deletes the target
+//! the origin side's), for the event contract's delete of a row its `updated_at` and `source`. The writer deletes the target
 //! row unless that row holds a version that beats it (last-writer-wins: an update newer than the delete survives, a
 //! delete newer than a concurrent update wins); a payload without that version is
 //! [`TransformError::MalformedDelete`].
 //!
 //! Keys are checked against the sides' key ranges ([`keys`]): a primary or foreign key that no side can hold, or a
-//! new row whose key its own side does not mint, is [`TransformError::KeyOutOfRange`] (dead-lettered as
+//! new revamp row whose key revamp does not mint, is [`TransformError::KeyOutOfRange`] (dead-lettered as
 //! `key_out_of_range`), never applied.
 
 mod convert;
@@ -85,7 +85,7 @@ pub enum TransformError {
         problem: String,
     },
     /// A key lies outside the range it must be in ([`keys`]): a primary or foreign key no side can hold (zero or
-    /// negative), or a new row whose key is not one its own side mints.
+    /// negative), or a new revamp row whose key is not one revamp mints (keys.rs says why legacy is exempt).
     #[error(
         "{entity}.{column}: key {key} from the {side} side is out of range (expected {expected})"
     )]
@@ -177,7 +177,7 @@ fn check_key(
 }
 
 /// The delete's version: the payload's `updated_at` column and `source` at the origin (a tombstone's `deleted_at`
-/// and deleter; a raw delete's before image).
+/// and deleter; the event contract's deleted row).
 fn deleted_version(event: &ChangeEvent, entity: &Entity) -> Result<Version, TransformError> {
     let malformed = |column: &str, problem: String| TransformError::MalformedDelete {
         entity: entity.name().to_string(),

@@ -2,7 +2,9 @@
 # Stack tests (issue: the real stack without Docker). Checks, against the running stack:
 #   - application writes that do not name `source` produce exactly one CDC event each, stamped legacy/revamp;
 #   - the same writes marked as the sync service produce no event and leave source = sync_service;
-#   - an application update of a sync-stamped row is stamped again and produces an event;
+#   - an application update of a sync-stamped row is stamped again and produces an event (on legacy a `c`:
+#     PostgreSQL's publication row filter publishes an update whose old row it filtered out as an insert);
+#   - PostgreSQL's publication filters the sync service's rows out (they never reach the connector);
 #   - deletes travel as tombstone events (dbsync_tombstones): an application delete produces one, also for a row the
 #     sync service wrote last; a sync-service delete produces none; no raw delete event reaches a topic.
 # A "fence" write after the negative cases proves the connector has read past them before counting zero.
@@ -68,8 +70,15 @@ pg "UPDATE legacy_users SET full_name = 'Touched By App' WHERE id = $su"
 my "UPDATE revamp_users SET first_name = 'Touched' WHERE id = $rsu"
 check_eq "legacy trigger re-stamps the row" legacy "$(pg "SELECT source FROM legacy_users WHERE id = $su")"
 check_eq "revamp trigger re-stamps the row" revamp "$(my "SELECT source FROM revamp_users WHERE id = $rsu")"
-expect_one_event "$L" legacy_users "$su" u legacy "legacy app update of a sync row"
+expect_one_event "$L" legacy_users "$su" c legacy "legacy app update of a sync row (published as an insert)"
 expect_one_event "$R" revamp_users "$rsu" u revamp "revamp app update of a sync row"
+
+echo "== PostgreSQL's publication filters the sync service's rows out =="
+# What the connector reads is what dbsync_legacy publishes: the row filters of migration 0004 on every synced table
+# and the tombstones, none on the heartbeat.
+check_eq "row filters of publication dbsync_legacy" \
+    "dbsync_heartbeat:none dbsync_tombstones:(source <> 'sync_service'::text) legacy_likes:(source <> 'sync_service'::text) legacy_posts:(source <> 'sync_service'::text) legacy_users:(source <> 'sync_service'::text)" \
+    "$(pg "SELECT string_agg(tablename || ':' || COALESCE(rowfilter, 'none'), ' ' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = 'dbsync_legacy'")"
 
 echo "== deletes =="
 # tombstone_filter TABLE ID DELETER: the tombstone event recording that DELETER deleted row ID of TABLE.

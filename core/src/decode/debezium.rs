@@ -28,6 +28,8 @@ const ENVELOPE_EVENT_VERSION: u32 = 1;
 
 /// [`Decoded::Ignored`]'s reason for the delete of a tombstone row.
 const TOMBSTONE_PRUNED: &str = "tombstone pruned";
+/// [`Decoded::Ignored`]'s reason for the delete of a synced row (its tombstone carries it).
+const RAW_DELETE: &str = "raw delete (deletes travel as tombstones)";
 
 pub(super) fn decode(
     message: &Map<String, Value>,
@@ -65,15 +67,12 @@ pub(super) fn decode(
             what: "table",
             name: table.to_string(),
         })?;
-    // A delete has only the before image (REPLICA IDENTITY FULL / binlog_row_image=FULL keep it whole).
-    let image = if operation == Operation::Delete {
-        "before"
-    } else {
-        "after"
-    };
-    let row = required_object(message, image, image)?;
-    let key = key_value(row.get(entity.key()), &format!("{image}.{}", entity.key()))?;
-    let row_source = required_str(row, SOURCE_COLUMN, &format!("{image}.{SOURCE_COLUMN}"))?;
+    if operation == Operation::Delete {
+        return Ok(Decoded::Ignored { reason: RAW_DELETE });
+    }
+    let row = required_object(message, "after", "after")?;
+    let key = key_value(row.get(entity.key()), &format!("after.{}", entity.key()))?;
+    let row_source = required_str(row, SOURCE_COLUMN, &format!("after.{SOURCE_COLUMN}"))?;
     Ok(Decoded::Event(ChangeEvent {
         event_id: event_id(source, table, &key, op)?,
         entity_type: entity.name().to_string(),

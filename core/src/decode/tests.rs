@@ -45,7 +45,6 @@ fn every_op_of_every_table_on_both_sides() {
     let ops = [
         ("c", Operation::Create, false),
         ("u", Operation::Update, false),
-        ("d", Operation::Delete, false),
         ("r", Operation::Create, true),
     ];
     for (side, rows) in [(Side::Legacy, legacy_rows()), (Side::Revamp, revamp_rows())] {
@@ -67,6 +66,14 @@ fn every_op_of_every_table_on_both_sides() {
                 assert_eq!(event.timestamp, micros(TS_US), "{at}");
                 assert_eq!(event.origin, side, "{at}");
             }
+            let raw_delete = json_bytes(&envelope(side, table, "d", row.clone()));
+            assert!(
+                matches!(
+                    decode(None, Some(&raw_delete), side, &mapping()),
+                    Ok(Decoded::Ignored { .. })
+                ),
+                "{side} {table} d"
+            );
         }
     }
 }
@@ -105,18 +112,22 @@ fn mariadb_fixture_decodes_after_image() {
 }
 
 #[test]
-fn delete_reads_the_before_image() {
-    let event = event(LEGACY_POSTS_DELETE.as_bytes(), Side::Legacy);
-    assert_eq!(
-        (
-            event.entity_type.as_str(),
-            event.operation,
-            event.primary_key
-        ),
-        ("post", Operation::Delete, 7)
-    );
-    assert_eq!(event.source, "sync_service");
-    assert!(crate::filter::is_echo(&event));
+fn raw_deletes_of_synced_rows_are_ignored() {
+    // The sync service's delete, and (as PostgreSQL's row filter publishes a sync update of an application's row)
+    // an application's row: either way the tombstone carries the delete, never the raw event.
+    let mut app_row: Value = serde_json::from_str(LEGACY_POSTS_DELETE).unwrap();
+    app_row["before"]["source"] = json!("legacy");
+    for bytes in [
+        LEGACY_POSTS_DELETE.as_bytes().to_vec(),
+        json_bytes(&app_row),
+    ] {
+        assert_eq!(
+            decode(None, Some(&bytes), Side::Legacy, &mapping()).unwrap(),
+            Decoded::Ignored {
+                reason: "raw delete (deletes travel as tombstones)"
+            }
+        );
+    }
 }
 
 #[test]
@@ -492,7 +503,7 @@ fn tombstone_ids_name_the_table_and_row() {
         users.event_id,
         id_of("legacy|23456:771|dbsync_tombstones|legacy_users:5|c")
     );
-    // Same position and row id, another table; the same row deleted again (`u`); the row's own raw delete.
+    // Same position and row id, another table; the same row deleted again (`u`); the row's own update.
     let posts = event(
         &tombstone(Side::Legacy, "c", row("legacy_posts")),
         Side::Legacy,
@@ -501,16 +512,16 @@ fn tombstone_ids_name_the_table_and_row() {
         &tombstone(Side::Legacy, "u", row("legacy_users")),
         Side::Legacy,
     );
-    let raw = event(
+    let update = event(
         &json_bytes(&envelope(
             Side::Legacy,
             "legacy_users",
-            "d",
+            "u",
             legacy_rows()[0].3.clone(),
         )),
         Side::Legacy,
     );
-    for other in [&posts, &again, &raw] {
+    for other in [&posts, &again, &update] {
         assert_ne!(users.event_id, other.event_id);
     }
     let revamp = tombstone_row(Side::Revamp, "revamp_posts", 12, "revamp", "revamp");

@@ -6,8 +6,14 @@
 //! (`databases/mysql/schema.sql`). A row keeps its id on both sides, so each side's tables hold keys of both ranges,
 //! and an update or delete of a row that came from the other side carries the other side's key. Hence:
 //! - every key an event carries (its primary key, and each foreign key) must be a key of one side, [`ANY_KEY`];
-//! - a newly created row (an insert, not a snapshot read) must carry a key its own side mints, [`minted_by`]:
-//!   an application that inserts an explicit id from the other side's range would collide with that side's rows.
+//! - a row revamp newly created (an insert, not a snapshot read) must carry a key revamp mints, [`minted_by`]:
+//!   an application that inserts an explicit id from legacy's range would collide with legacy's rows.
+//!
+//! Legacy inserts are not held to legacy's range. PostgreSQL's publication row filters (migration
+//! `0004_publication_row_filters.sql`) publish an application's update of a row the sync service wrote last as an
+//! insert, and that row may have come from revamp with a revamp key; nothing in the event tells it from an insert
+//! with an explicit revamp id. Such an insert is applied like an update (last-writer-wins against a revamp row with
+//! that key), so on legacy the explicit-id misconfiguration is no longer caught here (README, "Keys never collide").
 
 use crate::event::{ChangeEvent, Operation, Side};
 use std::ops::RangeInclusive;
@@ -27,10 +33,10 @@ pub fn minted_by(side: Side) -> RangeInclusive<i64> {
     }
 }
 
-/// The range `event`'s primary key must lie in: its origin's own range for a newly created row, else
-/// [`ANY_KEY`].
+/// The range `event`'s primary key must lie in: revamp's own range for a row revamp newly created, else
+/// [`ANY_KEY`] (a legacy insert may be an update in disguise, see the module's doc).
 pub fn primary_key_range(event: &ChangeEvent) -> RangeInclusive<i64> {
-    if event.operation == Operation::Create && !event.snapshot {
+    if event.operation == Operation::Create && !event.snapshot && event.origin == Side::Revamp {
         minted_by(event.origin)
     } else {
         ANY_KEY

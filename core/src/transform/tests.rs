@@ -466,17 +466,22 @@ fn tombstone_delete_version_is_deleted_at_not_row_updated_at() {
 }
 
 #[test]
-fn raw_delete_reads_the_version_from_the_before_image() {
-    let event = match crate::decode::decode(
-        None,
-        Some(include_bytes!(
-            "../../tests/fixtures/legacy_posts_delete_sync_service.json"
-        )),
-        Side::Legacy,
-        &mapping(),
-    ) {
-        Ok(crate::decode::Decoded::Event(event)) => event,
-        other => panic!("expected an event, got {other:?}"),
+fn a_delete_whose_payload_is_the_row_reads_its_version() {
+    // The event contract's delete (a seed-format message) carries the deleted row; its `updated_at` and `source`
+    // stand in for the delete's version.
+    let event = ChangeEvent {
+        event_id: Uuid::nil(),
+        entity_type: "post".to_string(),
+        operation: Operation::Delete,
+        primary_key: 7,
+        payload: object(json!({"id": 7, "updated_at": "2026-11-25T23:20:00.000001Z",
+            "source": "sync_service"})),
+        source: "sync_service".to_string(),
+        event_version: 1,
+        timestamp: instant("2026-11-25T23:20:00.5Z"),
+        origin: Side::Legacy,
+        snapshot: false,
+        position: None,
     };
     assert_eq!(
         delete_of(&event).deleted,
@@ -739,26 +744,12 @@ fn a_legacy_event_with_id_minus_five_names_the_key_and_the_range() {
     let err = key_error(Side::Legacy, "user", Operation::Create, false, -5, row).unwrap();
     assert_eq!(
         err.to_string(),
-        "user.id: key -5 from the legacy side is out of range (expected 1 to 999999999999)"
+        "user.id: key -5 from the legacy side is out of range (expected 1 or more)"
     );
 }
 
 #[test]
-fn a_new_row_must_carry_a_key_its_own_side_mints() {
-    let (_, legacy) = row_of(Side::Legacy, "user");
-    let err = key_error(
-        Side::Legacy,
-        "user",
-        Operation::Create,
-        false,
-        1_000_000_000_000,
-        legacy.clone(),
-    )
-    .expect("a legacy insert with a revamp id was applied");
-    assert_eq!(
-        err.to_string(),
-        "user.id: key 1000000000000 from the legacy side is out of range (expected 1 to 999999999999)"
-    );
+fn a_new_revamp_row_must_carry_a_key_revamp_mints() {
     let (_, revamp) = row_of(Side::Revamp, "user");
     let err = key_error(
         Side::Revamp,
@@ -769,19 +760,12 @@ fn a_new_row_must_carry_a_key_its_own_side_mints() {
         revamp.clone(),
     )
     .expect("a revamp insert with a legacy id was applied");
+    assert_eq!(
+        err.to_string(),
+        "user.id: key 999999999999 from the revamp side is out of range (expected 1000000000000 or more)"
+    );
     assert_eq!(err.reason(), DeadLetterReason::KeyOutOfRange);
-    // The edges of each side's own range are in.
-    for key in [1, 999_999_999_999] {
-        assert!(key_error(
-            Side::Legacy,
-            "user",
-            Operation::Create,
-            false,
-            key,
-            legacy.clone()
-        )
-        .is_none());
-    }
+    // The edges of revamp's own range are in.
     for key in [1_000_000_000_000, i64::MAX] {
         assert!(key_error(
             Side::Revamp,
@@ -792,6 +776,24 @@ fn a_new_row_must_carry_a_key_its_own_side_mints() {
             revamp.clone()
         )
         .is_none());
+    }
+}
+
+#[test]
+fn a_legacy_insert_may_carry_a_revamp_key_because_row_filters_publish_some_updates_as_inserts() {
+    // An application's update of a row the sync wrote last reaches the topic as `op: c` (migration 0004); a row that
+    // came from revamp keeps its revamp id.
+    let (_, legacy) = row_of(Side::Legacy, "user");
+    for key in [1, 999_999_999_999, 1_000_000_000_007, i64::MAX] {
+        let err = key_error(
+            Side::Legacy,
+            "user",
+            Operation::Create,
+            false,
+            key,
+            legacy.clone(),
+        );
+        assert!(err.is_none(), "legacy insert {key}: {err:?}");
     }
 }
 
