@@ -2,6 +2,7 @@
 # No event ever crosses back: N application writes of users (both sides) give exactly N events on the two topics
 # together, once everything has been applied on the other side, and the synced rows carry source=sync_service.
 # Counting is by row id over both topics, after a fence write shows each connector has read past the sync's writes.
+# Rows made on one side are edited on the other, both ways.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_consumers
 
@@ -41,6 +42,13 @@ for n in 1 2; do
         "r${n}b@$RUN_TAG.test|sync_service" "SELECT email || '|' || source FROM legacy_users WHERE id = ${ids[$((n + 2))]}"
 done
 expect_query pg "the cross edit is back on legacy" "l1c@$RUN_TAG.test" "SELECT email FROM legacy_users WHERE id = $cross"
+# A row made on revamp and edited on legacy: PostgreSQL's publication row filter publishes that edit of a
+# sync-stamped row as an insert (`op: c`) carrying revamp's key; it must still reach revamp.
+rcross=${ids[3]}
+pg "UPDATE legacy_users SET email = 'r1c@$RUN_TAG.test' WHERE id = $rcross"
+writes=$((writes + 1))
+expect_query my "legacy's edit of revamp user $rcross is on revamp, stamped sync_service" \
+    "r1c@$RUN_TAG.test|sync_service" "SELECT CONCAT(email_address, '|', source) FROM revamp_users WHERE id = $rcross"
 
 echo "== fence: both connectors have read past the sync's own writes =="
 fl=$(pg "INSERT INTO legacy_users (username, email) VALUES ('loopfence_l_$RUN_TAG', 'f@x') RETURNING id")
