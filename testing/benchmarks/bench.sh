@@ -226,6 +226,21 @@ cpu_ticks() {
 }
 PARTS=(connect kafka mariadb postgres)
 cpu_snapshot() { local part; for part in "${PARTS[@]}"; do echo "$part=$(cpu_ticks "$part")"; done; }
+# settle_cpu: waits, up to 60 s, until the stack's services together use under 15% of one core over 2 s, so no
+# measured run starts while the previous step's work (Connect's JIT and capture, a database's purge or autovacuum)
+# still takes CPU from it. Every drain, the ceiling loop and the JDBC sink wait the same way.
+settle_cpu() {
+    local deadline=$((SECONDS + 60)) hz before after part
+    hz=$(getconf CLK_TCK)
+    while [ $SECONDS -lt $deadline ]; do
+        before=0 after=0
+        for part in "${PARTS[@]}"; do before=$((before + $(cpu_ticks "$part"))); done
+        sleep 2
+        for part in "${PARTS[@]}"; do after=$((after + $(cpu_ticks "$part"))); done
+        [ $((after - before)) -lt $((hz * 3 / 10)) ] && return 0
+    done
+    log "note: the services still used 15% of a core or more after 60 s; measuring anyway"
+}
 # cpu_per_1000 BEFORE AFTER EVENTS: "part=CPU-seconds per 1,000 events" lines from two snapshots.
 cpu_per_1000() {
     awk -F= -v n="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR { b[$1] = $2; next }
@@ -240,6 +255,7 @@ dbsync_drain() {
     local group_prefix="$TAG-$name" group
     group="$group_prefix-$(direction_of "$side")"
     mkdir -p "$dir"
+    settle_cpu
     kafka_tool --group "$group" --reset-offsets --from-file "$start" --execute >"$dir/reset.log" 2>&1 ||
         { cat "$dir/reset.log" >&2; die "$name: could not set the offsets of $group"; }
     "$BENCH" drain --group "$group" --until "$(until_spec "$end")" ${for_secs:+--for-secs "$for_secs"} \
@@ -325,6 +341,7 @@ backlog() {
     dbsync_drain "$key-per-event" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" 1 "$PER_EVENT_SECS"
     reset_side "$other" "$tag"
     settle_side "$other"
+    settle_cpu
     "$BENCH" ceiling --source "$side" --kind "$kind" --tag "${tag%-}" --updates "$updates" \
         >"$WORK/$key-ceiling.out" 2>"$WORK/$key-ceiling.err"
     log "$key-ceiling: $(cat "$WORK/$key-ceiling.out")"
@@ -337,6 +354,7 @@ backlog() {
 backlog_jdbc() { # SIDE KEY EVENTS: the JDBC sink's drain of the backlog the source connector published for it
     local side=$1 key=$2 events=$3
     if [ "$JDBC" = 1 ]; then
+        settle_cpu
         if "$JDBC_SINK" drain "$(direction_of "$side")" "$events" >"$WORK/$key-jdbc.out" 2>"$WORK/$key-jdbc.err"; then
             log "$key-jdbc: $(cat "$WORK/$key-jdbc.out")"
             awk -v n="$events" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
