@@ -334,7 +334,7 @@ backlog() {
     other=$([ "$side" = legacy ] && echo revamp || echo legacy)
 
     settle_side "$other"
-    dbsync_drain "$key-dbsync" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" 500
+    dbsync_drain "$key-dbsync" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" "$DBSYNC_BATCH_SIZE"
     reset_side "$other" "$tag"
     settle_side "$other"
     [ -z "$warm" ] || { backlog_jdbc "$side" "$key" "$events"; return; }
@@ -467,7 +467,7 @@ if [ "$MEMORY" = 1 ]; then
     settled "$DBSYNC_LEGACY_TOPIC" "$WORK/memory-start.csv"
     "$BENCH" workload --side legacy --tag "${TAG}m" --inserts "$MEMORY_EVENTS" --updates 0 >/dev/null 2>"$WORK/memory-workload.err"
     settled "$DBSYNC_LEGACY_TOPIC" "$WORK/memory-end.csv" "$WORK/memory-start.csv" "$MEMORY_EVENTS"
-    dbsync_drain memory legacy "$WORK/memory-start.csv" "$WORK/memory-end.csv" 500
+    dbsync_drain memory legacy "$WORK/memory-start.csv" "$WORK/memory-end.csv" "$DBSYNC_BATCH_SIZE"
 fi
 
 # ---- the table --------------------------------------------------------------------------------------------------
@@ -484,7 +484,7 @@ report() {
     echo
     echo "## Backlog drain (events/s; CPU-seconds per 1,000 events of the applying process)"
     echo
-    echo "| direction, workload | events | dbsync (batch 500) | dbsync (batch 1) | JDBC sink | ceiling (500-row upserts) | dbsync / ceiling | dbsync / JDBC sink | dbsync / per-event |"
+    echo "| direction, workload | events | dbsync (batch $DBSYNC_BATCH_SIZE) | dbsync (batch 1) | JDBC sink | ceiling (500-row upserts) | dbsync / ceiling | dbsync / JDBC sink | dbsync / per-event |"
     echo "|---|---|---|---|---|---|---|---|---|"
     local side kind key
     for side in legacy revamp; do
@@ -506,7 +506,7 @@ report() {
     echo
     echo "JDBC sink CPU is the Connect worker's. Ceiling: the same rows, no Kafka, no mapping, no ledger."
     echo
-    echo "### The whole pipeline's CPU while dbsync (batch 500) drains (CPU-seconds per 1,000 events)"
+    echo "### The whole pipeline's CPU while dbsync (batch $DBSYNC_BATCH_SIZE) drains (CPU-seconds per 1,000 events)"
     echo
     echo "Connect captures dbsync's own writes from the target's log and drops them (dbsync's capture filter), so its share"
     echo "is the cost of the echo filter; the databases' share includes applying the rows."
@@ -520,7 +520,7 @@ report() {
         done
     done
     echo
-    echo "### Where dbsync's time goes (batch 500; ms per 1,000 events, from the batches' debug timings)"
+    echo "### Where dbsync's time goes (batch $DBSYNC_BATCH_SIZE; ms per 1,000 events, from the batches' debug timings)"
     echo
     echo "| direction, workload | batches | begin + row locks | reads (rows, parents, tombstones, ledger) | decide | writes (rows, tombstones, ledger) | commit | Kafka offset commit | rest (receive, decode, loop) |"
     echo "|---|---|---|---|---|---|---|---|---|"
