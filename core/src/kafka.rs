@@ -129,7 +129,7 @@ pub fn client_config(brokers: &str, properties: &KafkaProperties, client_id: &st
 
 /// The applying consumer's prefetch, unless `kafka_properties` sets these names. librdkafka's default buffers up to
 /// 64 MB of messages per consumer, which made a consumer's peak RSS 166 MiB while draining a backlog; 2 MB holds
-/// two batches of the default 1,000 events. With the default 1 s back-off a full buffer starves the consumer between fetches, so
+/// several 500-event batches. With the default 1 s back-off a full buffer starves the consumer between fetches, so
 /// the back-off is 10 ms. Fetching at most 256 KB per partition at a time keeps the partitions' prefetch even:
 /// with 1 MB per partition, one partition filled the small buffer while children waited for parents in another
 /// (69k parked retries in a mixed 141k-event drain, none with 256 KB). `make bench` measures the result.
