@@ -7,9 +7,9 @@
 //! A delete maps no row values: it carries the key and the delete's own version, read from the event's payload as
 //! [`Version::stored`]: for a tombstone, when and by whom the row was deleted (its `deleted_at` and deleter under
 //! the origin's `updated_at` column and `source`; a published deleter is never the sync service, so the version is
-//! the origin side's), for the event contract's delete of a row its `updated_at` and `source`. The writer deletes the target
-//! row unless that row holds a version that beats it (last-writer-wins: an update newer than the delete survives, a
-//! delete newer than a concurrent update wins); a payload without that version is
+//! the origin side's), for the event contract's delete of a row its `updated_at` and `source`. The writer deletes
+//! the target row unless that row holds a version that beats it (last-writer-wins: an update newer than the delete
+//! survives, a delete newer than a concurrent update wins); a payload without that version is
 //! [`TransformError::MalformedDelete`].
 //!
 //! Keys are checked against the sides' key ranges ([`keys`]): a primary or foreign key that no side can hold, or a
