@@ -8,8 +8,10 @@
 //!
 //! # Order
 //! Messages are queued per partition and applied in offset order, one transaction per batch (README "Order is
-//! per row"). Each batch takes a lock per row it writes first (`write::row_lock`), so changes of one row applied
-//! by two group members never decide from stale reads. A child whose parent has not arrived is parked with
+//! per row"). Batches of different partitions are written side by side, as many at once as the target pool has
+//! connections (each partition still one batch at a time). Each batch takes a lock per row it writes first
+//! (`write::row_lock`), so changes of one row applied by two batches or two group members never decide from stale
+//! reads. A child whose parent has not arrived is parked with
 //! backoff, holding back only its own row's later changes; it is dead-lettered as `parent_missing` only once it
 //! waited `parent_wait_ms` and every partition of the topic was consumed past the child's timestamp (its parent,
 //! committed before it on the source, would have arrived), or after [`PARENT_WAIT_CAP`] whatever happens.
@@ -49,6 +51,7 @@ use crate::mapping::Mapping;
 use crate::metrics::{Counters, PipelineMetrics, KAFKA_STATS_INTERVAL_MS};
 use crate::write::{Target, TargetOptions};
 use chrono::TimeDelta;
+use futures_util::StreamExt as _;
 use outage::Outage;
 use partition::{Item, PartitionQueue};
 use pipeline::prepare;
@@ -319,28 +322,8 @@ impl Consumer {
                     prepare_all(&mapping, origin, received)
                 }));
             }
-            for partition in ready {
-                let remaining = options
-                    .max_events
-                    .map(|max| max.saturating_sub(counters.consumed));
-                if remaining == Some(0) || self.outage_holds(Instant::now()) {
-                    break;
-                }
-                // Taken out while it runs, so that the parent watermark can read the other queues.
-                if let Some(mut queue) = queues.remove(&partition) {
-                    let limit = remaining.map_or(usize::MAX, |r| r as usize);
-                    let span = info_span!("batch", partition, topic = %self.config.topic);
-                    let applied = counters.applied;
-                    self.process(partition, &mut queue, queues, limit, linger, &mut counters)
-                        .instrument(span)
-                        .await;
-                    if counters.applied > applied {
-                        // What this batch wrote may be what rows parked in the other partitions wait for.
-                        queues.values_mut().for_each(PartitionQueue::wake_parked);
-                    }
-                    queues.insert(partition, queue);
-                }
-            }
+            self.process_side_by_side(queues, ready, &options, linger, &mut counters)
+                .await;
             // Queued behind what the batches left: no poll ran meanwhile, so no partition changed hands.
             if let Some(decoding) = decoding {
                 enqueue(queues, decoding.await.map_err(Error::Decoding)?);
@@ -380,6 +363,60 @@ impl Consumer {
             }
         }
         Ok(counters)
+    }
+
+    /// Runs one step for each of the `ready` partitions, at most as many at once as the target has connections, so
+    /// one partition's database round trips overlap another's. Each queue is taken out of `queues` while its step
+    /// runs; the parent watermark reads the queues left in (for one taken out it falls back to the group's committed
+    /// offset, which lags, so a child only waits longer). Order within a partition holds: one step per partition.
+    async fn process_side_by_side(
+        &self,
+        queues: &mut BTreeMap<i32, PartitionQueue>,
+        ready: Vec<i32>,
+        options: &RunOptions,
+        linger: Duration,
+        counters: &mut Counters,
+    ) {
+        let mut remaining = options
+            .max_events
+            .map(|max| max.saturating_sub(counters.consumed) as usize);
+        let mut taken = Vec::new();
+        for partition in ready {
+            if remaining == Some(0) || self.outage_holds(Instant::now()) {
+                break;
+            }
+            if let Some(queue) = queues.remove(&partition) {
+                let limit = remaining.unwrap_or(usize::MAX);
+                remaining =
+                    remaining.map(|r| r.saturating_sub(self.config.batch_size.min(queue.len())));
+                taken.push((partition, queue, limit));
+            }
+        }
+        let others: &BTreeMap<i32, PartitionQueue> = queues;
+        let steps = taken
+            .into_iter()
+            .map(|(partition, mut queue, limit)| async move {
+                let mut step = Counters::default();
+                let span = info_span!("batch", partition, topic = %self.config.topic);
+                self.process(partition, &mut queue, others, limit, linger, &mut step)
+                    .instrument(span)
+                    .await;
+                (partition, queue, step)
+            });
+        let done: Vec<_> = futures_util::stream::iter(steps)
+            .buffer_unordered(self.target.connections())
+            .collect()
+            .await;
+        let mut applied = false;
+        for (partition, queue, step) in done {
+            applied |= step.applied > 0;
+            counters.add(&step);
+            queues.insert(partition, queue);
+        }
+        if applied {
+            // What these batches wrote may be what rows parked in any partition wait for.
+            queues.values_mut().for_each(PartitionQueue::wake_parked);
+        }
     }
 
     /// The partitions whose queue has a batch to apply now (none during a database outage).

@@ -121,20 +121,18 @@ impl Consumer {
         work: Vec<Work>,
         counters: &mut Counters,
     ) -> bool {
-        let ops: Vec<RowOp> = work
-            .iter()
-            .filter_map(|w| match &w.item.prepared {
-                Prepared::Apply(op) => Some(op.clone()),
-                _ => None,
-            })
-            .collect();
+        let mut work = work;
+        let taken = take_ops(&mut work);
         let partition = work.first().map_or(-1, |w| w.item.message.partition());
         let lane = work.first().map(|w| Lane {
             topic: w.item.message.topic().to_string(),
             partition,
         });
         let started = Instant::now();
-        match self.target.apply_from(lane.as_ref(), &ops).await {
+        let result = self.target.apply_from(lane.as_ref(), &taken.ops).await;
+        let applied_ops = taken.ops.len();
+        return_ops(&mut work, taken);
+        match result {
             Ok(outcomes) => {
                 self.metrics.batch_applied(started.elapsed());
                 self.record_lag(partition, &work, &outcomes);
@@ -148,7 +146,7 @@ impl Consumer {
                 self.metrics.batch_retried(partition);
                 counters.retried += 1;
                 // A commit that failed transiently is not pinned on one message: retry without limit.
-                let commit_failed = index >= ops.len();
+                let commit_failed = index >= applied_ops;
                 let class = error.class();
                 if class == ErrorClass::Unavailable
                     || (class == ErrorClass::Transient && commit_failed)
@@ -455,6 +453,41 @@ fn write_failure(
         last_failure: now,
     }
 }
+
+/// Row operations moved out of their items for the writer (no copy of their rows), with where they came from.
+struct TakenOps {
+    ops: Vec<RowOp>,
+    from: Vec<usize>,
+}
+
+/// Moves the row operations out of `work`; [`return_ops`] puts them back.
+fn take_ops(work: &mut [Work]) -> TakenOps {
+    let mut taken = TakenOps {
+        ops: Vec::with_capacity(work.len()),
+        from: Vec::with_capacity(work.len()),
+    };
+    for (index, w) in work.iter_mut().enumerate() {
+        if matches!(w.item.prepared, Prepared::Apply(_)) {
+            if let Prepared::Apply(op) = std::mem::replace(&mut w.item.prepared, TAKEN) {
+                taken.ops.push(op);
+                taken.from.push(index);
+            }
+        }
+    }
+    taken
+}
+
+/// Puts the operations [`take_ops`] moved out back into their items.
+fn return_ops(work: &mut [Work], taken: TakenOps) {
+    for (index, op) in taken.from.into_iter().zip(taken.ops) {
+        work[index].item.prepared = Prepared::Apply(op);
+    }
+}
+
+/// What an item holds while its operation is with the writer.
+const TAKEN: Prepared = Prepared::Skip {
+    reason: "with the writer",
+};
 
 fn items_of(work: Vec<Work>) -> Vec<Item> {
     work.into_iter().map(|w| w.item).collect()

@@ -173,6 +173,11 @@ impl Target {
         })
     }
 
+    /// How many connections the pool may open: how many batches can be written at once.
+    pub fn connections(&self) -> usize {
+        (self.options.max_connections as usize).max(1)
+    }
+
     /// The side this target is.
     pub fn side(&self) -> Side {
         self.side
