@@ -94,7 +94,7 @@ pub struct SyncConfig {
     pub ledger_retention_hours: u64,
     /// For `legacy_wins` / `revamp_wins` entities: how much newer (ms) the other side's edit must be to win anyway
     /// ([`CONFLICT_WINDOW_MS_RANGE`]).
-    #[serde(default = "default_conflict_window_ms")]
+    #[serde(default = "crate::defaults::conflict_window_ms")]
     pub conflict_window_ms: u64,
     /// Static group membership id (`group.instance.id`): a restarted process with the same id takes its partitions
     /// back at once. Unique per running process; default `<hostname>-<direction>-0` (see [`SyncConfig::instance_id`]).
@@ -130,9 +130,6 @@ fn default_parent_wait_ms() -> u64 {
 }
 fn default_ledger_retention_hours() -> u64 {
     DEFAULT_LEDGER_RETENTION_HOURS
-}
-fn default_conflict_window_ms() -> u64 {
-    DEFAULT_CONFLICT_WINDOW_MS
 }
 
 impl SyncConfig {

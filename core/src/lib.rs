@@ -37,6 +37,7 @@ pub mod config;
 pub mod conflict;
 mod consume;
 pub mod decode;
+mod defaults;
 mod dlq;
 pub mod error;
 pub mod event;

@@ -2,9 +2,7 @@
 //! errors naming the field. Every field but the brokers and the two DSNs has a default.
 
 use crate::config::DEFAULT_DLQ_TOPIC;
-use crate::config::{
-    from_json, in_range, invalid, require_set, CONFLICT_WINDOW_MS_RANGE, DEFAULT_CONFLICT_WINDOW_MS,
-};
+use crate::config::{from_json, in_range, invalid, require_set, CONFLICT_WINDOW_MS_RANGE};
 use crate::error::ConfigError;
 use crate::kafka::KafkaProperties;
 use crate::supervise::DEFAULT_CONNECT_URL;
@@ -31,16 +29,16 @@ pub struct StatusOptions {
     #[serde(default)]
     pub kafka_properties: KafkaProperties,
     /// The legacy side's change topic.
-    #[serde(default = "default_legacy_topic")]
+    #[serde(default = "crate::defaults::legacy_topic")]
     pub legacy_topic: String,
     /// The revamp side's change topic.
-    #[serde(default = "default_revamp_topic")]
+    #[serde(default = "crate::defaults::revamp_topic")]
     pub revamp_topic: String,
     /// The dead-letter topic.
     #[serde(default = "default_dlq_topic")]
     pub dlq_topic: String,
     /// Consumer groups are `<prefix>-legacy-to-revamp`, `<prefix>-revamp-to-legacy`, `<prefix>-dlq-replay`.
-    #[serde(default = "default_group_prefix")]
+    #[serde(default = "crate::defaults::group_prefix")]
     pub group_prefix: String,
     /// The legacy (PostgreSQL) database: its ledger, replication slot and clock.
     pub legacy_dsn: String,
@@ -50,10 +48,10 @@ pub struct StatusOptions {
     #[serde(default = "default_connect_url")]
     pub connect_url: String,
     /// The PostgreSQL connector's replication slot.
-    #[serde(default = "default_replication_slot")]
+    #[serde(default = "crate::defaults::replication_slot")]
     pub replication_slot: String,
     /// Clock skew above this is warned about: last-writer-wins compares the two servers' clocks.
-    #[serde(default = "default_conflict_window_ms")]
+    #[serde(default = "crate::defaults::conflict_window_ms")]
     pub conflict_window_ms: u64,
     /// Lag (messages, per direction) above which the sync counts as degraded.
     #[serde(default = "default_max_lag")]
@@ -67,26 +65,11 @@ pub struct StatusOptions {
     pub timeout_ms: u64,
 }
 
-fn default_legacy_topic() -> String {
-    "legacy.events".to_string()
-}
-fn default_revamp_topic() -> String {
-    "revamp.events".to_string()
-}
 fn default_dlq_topic() -> String {
     DEFAULT_DLQ_TOPIC.to_string()
 }
-fn default_group_prefix() -> String {
-    "dbsync".to_string()
-}
 fn default_connect_url() -> String {
     DEFAULT_CONNECT_URL.to_string()
-}
-fn default_replication_slot() -> String {
-    DEFAULT_REPLICATION_SLOT.to_string()
-}
-fn default_conflict_window_ms() -> u64 {
-    DEFAULT_CONFLICT_WINDOW_MS
 }
 fn default_max_lag() -> u64 {
     DEFAULT_MAX_LAG

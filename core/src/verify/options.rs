@@ -2,9 +2,7 @@
 //! as an array) with errors naming the field. Only the two DSNs and the mapping file are required; without
 //! `brokers` a difference is confirmed after `confirm_delay_ms` alone (no consumer offsets to wait for).
 
-use crate::config::{
-    from_json, in_range, invalid, require_set, CONFLICT_WINDOW_MS_RANGE, DEFAULT_CONFLICT_WINDOW_MS,
-};
+use crate::config::{from_json, in_range, invalid, require_set, CONFLICT_WINDOW_MS_RANGE};
 use crate::error::ConfigError;
 use crate::kafka::KafkaProperties;
 use crate::mapping::{Entity, Mapping};
@@ -61,17 +59,17 @@ pub struct VerifyOptions {
     #[serde(default)]
     pub kafka_properties: KafkaProperties,
     /// The legacy side's change topic.
-    #[serde(default = "default_legacy_topic")]
+    #[serde(default = "crate::defaults::legacy_topic")]
     pub legacy_topic: String,
     /// The revamp side's change topic.
-    #[serde(default = "default_revamp_topic")]
+    #[serde(default = "crate::defaults::revamp_topic")]
     pub revamp_topic: String,
     /// Consumer groups are `<prefix>-legacy-to-revamp` and `<prefix>-revamp-to-legacy`.
-    #[serde(default = "default_group_prefix")]
+    #[serde(default = "crate::defaults::group_prefix")]
     pub group_prefix: String,
     /// The legacy connector's replication slot: a difference is re-checked only after it confirmed the WAL position
     /// of the moment the difference was seen (the change is on Kafka); empty: not checked.
-    #[serde(default = "default_replication_slot")]
+    #[serde(default = "crate::defaults::replication_slot")]
     pub replication_slot: String,
     /// How long a difference must stay unchanged (and its newer copy be old) to count as drift.
     #[serde(default = "default_confirm_delay_ms")]
@@ -80,7 +78,7 @@ pub struct VerifyOptions {
     #[serde(default = "default_confirm_timeout_ms")]
     pub confirm_timeout_ms: u64,
     /// For `legacy_wins` / `revamp_wins` entities (repair): how much newer the other side must be to win anyway.
-    #[serde(default = "default_conflict_window_ms")]
+    #[serde(default = "crate::defaults::conflict_window_ms")]
     pub conflict_window_ms: u64,
     /// Most differences kept in the report.
     #[serde(default = "default_max_differences")]
@@ -93,26 +91,11 @@ pub struct VerifyOptions {
 fn default_chunk_size() -> u64 {
     DEFAULT_CHUNK_SIZE
 }
-fn default_legacy_topic() -> String {
-    "legacy.events".to_string()
-}
-fn default_revamp_topic() -> String {
-    "revamp.events".to_string()
-}
-fn default_group_prefix() -> String {
-    "dbsync".to_string()
-}
-fn default_replication_slot() -> String {
-    crate::status::DEFAULT_REPLICATION_SLOT.to_string()
-}
 fn default_confirm_delay_ms() -> u64 {
     DEFAULT_CONFIRM_DELAY_MS
 }
 fn default_confirm_timeout_ms() -> u64 {
     DEFAULT_CONFIRM_TIMEOUT_MS
-}
-fn default_conflict_window_ms() -> u64 {
-    DEFAULT_CONFLICT_WINDOW_MS
 }
 fn default_max_differences() -> u64 {
     DEFAULT_MAX_DIFFERENCES
