@@ -303,7 +303,7 @@ dbsync_drain() {
         END {
             if (n == 0) exit
             split("lock_us read_us decide_us write_us commit_us", names, " ")
-            for (j = 1; j <= 5; j++) { sum += t[names[j]]; printf "%s_per_1000=%.0f\n", names[j], t[names[j]] / 1000 / n * 1000 }
+            for (j = 1; j <= 5; j++) { printf "%s_per_1000=%.0f\n", names[j], t[names[j]] / 1000 / n * 1000 }
             printf "kafka_commit_us_per_1000=%.0f\n", k / 1000 / n * 1000
             printf "wall_us_per_1000=%.0f\n", secs * 1e6 / 1000 / n * 1000
             printf "batches=%d\n", b

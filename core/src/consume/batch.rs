@@ -467,11 +467,12 @@ fn take_ops(work: &mut [Work]) -> TakenOps {
         from: Vec::with_capacity(work.len()),
     };
     for (index, w) in work.iter_mut().enumerate() {
-        if matches!(w.item.prepared, Prepared::Apply(_)) {
-            if let Prepared::Apply(op) = std::mem::replace(&mut w.item.prepared, TAKEN) {
+        match std::mem::replace(&mut w.item.prepared, TAKEN) {
+            Prepared::Apply(op) => {
                 taken.ops.push(op);
                 taken.from.push(index);
             }
+            other => w.item.prepared = other,
         }
     }
     taken
