@@ -15,8 +15,9 @@
 //! backoff, holding back only its own row's later changes; it is dead-lettered as `parent_missing` only once it
 //! waited `parent_wait_ms` and every partition of the topic was consumed past the child's timestamp (its parent,
 //! committed before it on the source, would have arrived), or after [`PARENT_WAIT_CAP`] whatever happens.
-//! While a turn's batches are written, the messages that turn's poll received are decoded and transformed on a
-//! blocking thread, and queued once the batches are done (behind them, in offset order).
+//! A turn's poll takes up to a batch per connection, so that the next turn can find as many batches ready as it can
+//! write at once. While a turn's batches are written, the messages that turn's poll received are decoded and
+//! transformed on a blocking thread, and queued once the batches are done (behind them, in offset order).
 //!
 //! # Group membership
 //! Queues outlive one [`Consumer::run`], so a second `run` loses nothing. Assignment changes (recorded by
@@ -432,7 +433,8 @@ impl Consumer {
             .collect()
     }
 
-    /// Receives what Kafka has ready, up to a batch (waiting at most one poll interval for the first message,
+    /// Receives what Kafka has ready, up to a batch for each of the target's connections (so that a turn can find as
+    /// many batches ready as it can write side by side; waiting at most one poll interval for the first message,
     /// unless `busy`), not yet decoded. Assignment changes that came with a poll are applied to `queues` at once,
     /// and what was received before them from a partition that changed hands is dropped (its new owner reads it
     /// again from the committed offset). A fatal client error (e.g. another process took this
@@ -448,7 +450,8 @@ impl Consumer {
         } else {
             POLL_INTERVAL
         };
-        while received.len() < self.config.batch_size {
+        let wanted = self.config.batch_size * self.target.connections();
+        while received.len() < wanted {
             let polled = tokio::time::timeout(wait, self.kafka.recv()).await;
             let changed = self.apply_assignment_changes(queues);
             if !changed.is_empty() {

@@ -145,6 +145,16 @@ pub fn decode(
     let Some(value) = value else {
         return Ok(Decoded::Tombstone);
     };
+    // The common case, a plain Debezium envelope, is read straight into the fields decoding needs. Anything else
+    // takes the general path, which gives the same result for an envelope, only slower.
+    match debezium::read(value) {
+        Some(envelope) => debezium::decode(envelope, side, mapping),
+        None => decode_object(value, side, mapping),
+    }
+}
+
+/// The general path: the message parsed as a whole, then dispatched on its fields.
+fn decode_object(value: &[u8], side: Side, mapping: &Mapping) -> Result<Decoded, DecodeError> {
     let message: Value =
         serde_json::from_slice(value).map_err(|source| DecodeError::NotJson { source })?;
     let Value::Object(mut message) = message else {
@@ -159,7 +169,7 @@ pub fn decode(
     if message.contains_key("event_id") {
         seed::decode(&message, side, mapping).map(Decoded::Event)
     } else if message.contains_key("op") || message.get("source").is_some_and(Value::is_object) {
-        debezium::decode(&message, side, mapping)
+        debezium::decode(debezium::Envelope::from_object(message), side, mapping)
     } else {
         Err(invalid(
             "value",
@@ -181,7 +191,12 @@ fn required<'a>(
     name: &str,
     path: &str,
 ) -> Result<&'a Value, DecodeError> {
-    match object.get(name) {
+    present(object.get(name), path)
+}
+
+/// A field's value, required and non-null; `path` is how errors name it.
+fn present<'a>(value: Option<&'a Value>, path: &str) -> Result<&'a Value, DecodeError> {
+    match value {
         None | Some(Value::Null) => Err(DecodeError::MissingField {
             field: path.to_string(),
         }),
@@ -194,7 +209,12 @@ fn required_str<'a>(
     name: &str,
     path: &str,
 ) -> Result<&'a str, DecodeError> {
-    required(object, name, path)?
+    text(object.get(name), path)
+}
+
+/// A field's value, required and a string.
+fn text<'a>(value: Option<&'a Value>, path: &str) -> Result<&'a str, DecodeError> {
+    present(value, path)?
         .as_str()
         .ok_or_else(|| invalid(path, "not a string"))
 }

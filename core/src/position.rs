@@ -9,7 +9,6 @@
 //! over MariaDB starts new binlog files), an event at or below the watermark is simply looked up in the ledger as
 //! before. Ledger rows are still written for every applied event.
 
-use serde_json::{Map, Value};
 use std::fmt;
 use std::str::FromStr;
 
@@ -33,18 +32,14 @@ pub enum SourcePosition {
 }
 
 impl SourcePosition {
-    /// The position in a Debezium `source` block, if it has one this module can order: `lsn` (PostgreSQL), or
-    /// `file`/`pos`/`row` with a numbered file name (MySQL, MariaDB).
-    pub fn from_debezium(source: &Map<String, Value>) -> Option<Self> {
-        if let Some(lsn) = source.get("lsn").and_then(Value::as_u64) {
-            return Some(SourcePosition::Lsn(lsn));
-        }
-        let (base, file) = split_file(source.get("file")?.as_str()?)?;
+    /// A binlog position, if the file name is numbered (`mysql-bin.000012`); else `None`, as there is no order.
+    pub fn binlog(file_name: &str, pos: u64, row: u64) -> Option<Self> {
+        let (base, file) = split_file(file_name)?;
         Some(SourcePosition::Binlog {
             base: base.to_string(),
             file,
-            pos: source.get("pos")?.as_u64()?,
-            row: source.get("row")?.as_u64()?,
+            pos,
+            row,
         })
     }
 }
@@ -128,25 +123,11 @@ pub fn may_be_redelivered(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn source(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!(),
-        }
-    }
 
     #[test]
-    fn postgres_and_binlog_positions_are_read_from_the_source_block() {
-        let pg = source(json!({"lsn": 77, "txId": 5}));
+    fn binlog_positions_need_a_numbered_file() {
         assert_eq!(
-            SourcePosition::from_debezium(&pg),
-            Some(SourcePosition::Lsn(77))
-        );
-        let my = source(json!({"file": "mysql-bin.000012", "pos": 4096, "row": 2, "lsn": null}));
-        assert_eq!(
-            SourcePosition::from_debezium(&my),
+            SourcePosition::binlog("mysql-bin.000012", 4096, 2),
             Some(SourcePosition::Binlog {
                 base: "mysql-bin".into(),
                 file: 12,
@@ -154,9 +135,7 @@ mod tests {
                 row: 2
             })
         );
-        let unnumbered = source(json!({"file": "binlog", "pos": 1, "row": 0}));
-        assert_eq!(SourcePosition::from_debezium(&unnumbered), None);
-        assert_eq!(SourcePosition::from_debezium(&source(json!({}))), None);
+        assert_eq!(SourcePosition::binlog("binlog", 1, 0), None);
     }
 
     #[test]

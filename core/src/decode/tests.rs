@@ -1,5 +1,6 @@
 use super::*;
 use crate::event::Operation;
+use crate::position::SourcePosition;
 use crate::testdata::{
     deleted_at, envelope, legacy_rows, mapping, maria_envelope, object, pg_envelope, revamp_rows,
     tombstone_row, TS_US,
@@ -18,15 +19,29 @@ const LEGACY_LIKES_TOMBSTONE: &str =
 const REVAMP_POSTS_TOMBSTONE: &str =
     include_str!("../../tests/fixtures/revamp_posts_tombstone_of_synced_row.json");
 
+/// Decodes `bytes`, and checks that the general path gives the same result as `decode` (which takes the fast path
+/// for a plain envelope): every test that decodes through here checks both.
+fn decoded(bytes: &[u8], side: Side) -> Result<Decoded, DecodeError> {
+    let result = decode(None, Some(bytes), side, &mapping());
+    let general = decode_object(bytes, side, &mapping());
+    assert_eq!(format!("{result:?}"), format!("{general:?}"));
+    result
+}
+
+/// Whether `bytes` take the fast path (a plain Debezium envelope).
+fn fast(bytes: &[u8]) -> bool {
+    debezium::read(bytes).is_some()
+}
+
 fn event(bytes: &[u8], side: Side) -> ChangeEvent {
-    match decode(None, Some(bytes), side, &mapping()) {
+    match decoded(bytes, side) {
         Ok(Decoded::Event(event)) => event,
         other => panic!("expected an event, got {other:?}"),
     }
 }
 
 fn error(bytes: &[u8], side: Side) -> DecodeError {
-    match decode(None, Some(bytes), side, &mapping()) {
+    match decoded(bytes, side) {
         Err(e) => e,
         Ok(other) => panic!("expected an error, got {other:?}"),
     }
@@ -76,6 +91,63 @@ fn every_op_of_every_table_on_both_sides() {
             );
         }
     }
+}
+
+#[test]
+fn plain_envelopes_take_the_fast_path_and_the_rest_the_general_one() {
+    for fixture in [
+        LEGACY_USERS_CREATE,
+        REVAMP_USERS_UPDATE,
+        LEGACY_LIKES_TOMBSTONE,
+    ] {
+        assert!(fast(fixture.as_bytes()), "{fixture}");
+    }
+    let wrapped = format!(r#"{{"schema":{{}},"payload":{LEGACY_USERS_CREATE}}}"#);
+    let duplicate = LEGACY_USERS_CREATE.replacen(r#""op":"#, r#""op":"x","op":"#, 1);
+    let general = [
+        SEED_USER_CREATE.to_string(),
+        wrapped,
+        duplicate.clone(),
+        r#"{"op":"c","source":"legacy"}"#.to_string(),
+        r#"{"op":"c","source":["legacy"]}"#.to_string(),
+        r#"{"hello":1}"#.to_string(),
+        "[1]".to_string(),
+    ];
+    for message in &general {
+        assert!(!fast(message.as_bytes()), "{message}");
+        let _ = decoded(message.as_bytes(), Side::Legacy);
+    }
+    // A duplicate key is not an error: the last one counts, as in the parsed object.
+    assert_eq!(
+        event(duplicate.as_bytes(), Side::Legacy),
+        event(LEGACY_USERS_CREATE.as_bytes(), Side::Legacy)
+    );
+}
+
+#[test]
+fn positions_are_read_from_the_source_block() {
+    let row = || legacy_rows()[0].3.clone();
+    let pg = json_bytes(&pg_envelope("legacy_users", "c", row(), 77));
+    assert_eq!(
+        event(&pg, Side::Legacy).position,
+        Some(SourcePosition::Lsn(77))
+    );
+    let maria = |file: &str| {
+        let mut message = maria_envelope("revamp_users", "c", revamp_rows()[0].3.clone(), 4096, 2);
+        message["source"]["file"] = json!(file);
+        json_bytes(&message)
+    };
+    assert_eq!(
+        event(&maria("mysql-bin.000012"), Side::Revamp).position,
+        Some(SourcePosition::Binlog {
+            base: "mysql-bin".into(),
+            file: 12,
+            pos: 4096,
+            row: 2
+        })
+    );
+    // A file without a number has no order: the event decodes, without a position.
+    assert_eq!(event(&maria("binlog"), Side::Revamp).position, None);
 }
 
 #[test]
