@@ -7,7 +7,7 @@ mod common;
 
 use anyhow::{anyhow, ensure, Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
-use common::{check_eq, Admin, StoredRow, StoredTombstone};
+use common::{check_eq, Admin, LockWait, StoredRow, StoredTombstone};
 use dbsync_core::error::DeadLetterReason;
 use dbsync_core::position::{Lane, SourcePosition};
 use dbsync_core::row::ParentRef;
@@ -16,6 +16,7 @@ use dbsync_core::{transform, ChangeEvent, Mapping, Operation, RowOp, Side};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use uuid::Uuid;
 
 use OpOutcome::{Applied, Blocked, ConflictLost, Duplicate};
@@ -426,6 +427,83 @@ async fn a_constraint_violation_fails_the_whole_batch_at_its_index() -> Result<(
         check_eq!(f.user_row(2).await?, None);
         // The ledger rolled back with the rows: the good op applies when sent again.
         check_eq!(f.apply(&[fresh]).await?, vec![Applied]);
+        Ok(())
+    })
+    .await
+}
+
+/// Two consumers' batches that write one row: the second waits for the first's lock on it (a lock of its own, so
+/// also on a row that does not exist yet) until the first commits, and a failed batch leaves no lock behind.
+#[tokio::test]
+async fn a_row_lock_passes_between_writers_at_commit_and_when_a_batch_fails() -> Result<()> {
+    both(|f| async move {
+        let dsn = common::sync_dsn(f.side);
+        let other = Arc::new(Target::connect(&dsn, &f.mapping, &TargetOptions::default()).await?);
+        let other_apply = |ops: Vec<RowOp>| {
+            let other = other.clone();
+            async move {
+                other
+                    .apply(&ops)
+                    .await
+                    .map_err(|BatchError { index, error }| anyhow!("op {index} failed: {error}"))
+            }
+        };
+        let users = [
+            f.user(0, 0, f.at(0), "a@writer.test")?,
+            f.user(1, 1, f.at(0), "b@writer.test")?,
+        ];
+        check_eq!(f.apply(&users).await?, vec![Applied, Applied]);
+
+        // The first batch takes the locks of new user 5 and of user 1, then waits for an application's lock on 1.
+        let held = f.admin.hold_row(f.table("user"), f.id(1)).await?;
+        let batch = vec![
+            f.user(5, 5, f.at(1), "c@writer.test")?,
+            f.user(1, 1, f.at(1), "b@writer.test")?,
+        ];
+        let first = tokio::spawn({
+            let f = f.clone();
+            async move { f.apply(&batch).await }
+        });
+        f.admin
+            .until_waiting(LockWait::Row, f.table("user"), "the first batch")
+            .await?;
+        // The other writer's batch writes user 5 too, newer: it waits for the first batch's lock on that row.
+        let second = tokio::spawn(other_apply(vec![f.user(5, 5, f.at(2), "d@writer.test")?]));
+        f.admin
+            .until_waiting(LockWait::Named, f.table("user"), "the second batch")
+            .await?;
+        ensure!(
+            !first.is_finished() && !second.is_finished(),
+            "a batch finished while waiting"
+        );
+        check_eq!(f.user_row(5).await?, None);
+        held.release().await?;
+        check_eq!(first.await??, vec![Applied, Applied]);
+        check_eq!(second.await??, vec![Applied]);
+        check_eq!(
+            f.user_row(5).await?.context("user 5 written")?.updated_at,
+            f.at(2)
+        );
+
+        // A batch that fails (user 6 takes user 0's name) leaves no lock on user 5: the other writer goes ahead at once
+        // (a lock left behind would hold it for the whole lock wait, 10 s).
+        let failing = [
+            f.user(5, 5, f.at(3), "e@writer.test")?,
+            f.user(6, 0, f.at(3), "f@writer.test")?,
+        ];
+        ensure!(
+            f.target.apply(&failing).await.is_err(),
+            "a duplicate username was accepted"
+        );
+        let next = other_apply(vec![f.user(5, 5, f.at(4), "g@writer.test")?]);
+        let next = tokio::time::timeout(Duration::from_secs(5), next)
+            .await
+            .context("the failed batch's lock on user 5 was never released")?;
+        check_eq!(next?, vec![Applied]);
+        check_eq!(
+            f.user_row(5).await?.context("user 5 written")?.updated_at,
+            f.at(4)
+        );
         Ok(())
     })
     .await

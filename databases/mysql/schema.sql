@@ -103,16 +103,6 @@ CREATE TABLE IF NOT EXISTS dbsync_applied_events (
 ) ENGINE=InnoDB;
 /*M! ALTER TABLE dbsync_applied_events ADD COLUMN IF NOT EXISTS source_committed_at DATETIME(6) NULL */;
 
--- Row locks of the sync service (core/src/write/row_lock.rs): a batch locks the stripes of the rows it writes, in
--- order, before reading them, so two consumers never decide on one row from stale reads. 4096 fixed rows.
-CREATE TABLE IF NOT EXISTS dbsync_row_locks (
-    stripe SMALLINT NOT NULL PRIMARY KEY
-) ENGINE=InnoDB;
--- 16^3 rows from a 16-row recursion (MySQL 8 caps recursion depth at 1000 by default).
-INSERT IGNORE INTO dbsync_row_locks (stripe)
-    WITH RECURSIVE d (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n < 15)
-    SELECT a.n * 256 + b.n * 16 + c.n FROM d AS a, d AS b, d AS c;
-
 -- Deletes travel as tombstones (see databases/postgres/schema.sql for why): AFTER DELETE on every synced table
 -- records who deleted and the deleted row's version.
 CREATE TABLE IF NOT EXISTS dbsync_tombstones (

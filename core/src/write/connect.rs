@@ -6,11 +6,12 @@
 use crate::row::RowOp;
 use crate::write::dialect::{MYSQL, POSTGRES};
 use crate::write::error::WriteError;
+use crate::write::row_lock::LOCK_WAIT_SECONDS;
 use crate::write::sql_store::SqlStore;
 use crate::write::TargetOptions;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Executor, MySql, MySqlPool, PgPool, Postgres};
+use sqlx::{AssertSqlSafe, Executor, MySql, MySqlPool, PgPool, Postgres};
 use std::str::FromStr;
 
 fn postgres_options(options: &TargetOptions) -> PgPoolOptions {
@@ -56,13 +57,22 @@ fn mysql_options(options: &TargetOptions) -> MySqlPoolOptions {
             Box::pin(async move {
                 // A lock wait ends in a retryable error after 10 s instead of holding the pool for 50; READ
                 // COMMITTED takes no gap locks, so locking keys that do not exist yet blocks no application insert.
-                conn.execute(
-                    "SET @dbsync_origin = 'sync_service', time_zone = '+00:00', innodb_lock_wait_timeout = 10",
-                )
+                conn.execute(AssertSqlSafe(format!(
+                    "SET @dbsync_origin = 'sync_service', time_zone = '+00:00', \
+                     innodb_lock_wait_timeout = {LOCK_WAIT_SECONDS}"
+                )))
                 .await?;
                 conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
                     .await?;
                 Ok(())
+            })
+        })
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                // The batch's row locks are the session's (`row_lock`): they go with the connection, whether the
+                // batch committed or failed. An error here closes the connection, which releases them too.
+                conn.execute("DO RELEASE_ALL_LOCKS()").await?;
+                Ok(true)
             })
         })
 }
@@ -89,9 +99,11 @@ pub(crate) async fn begin_postgres(
         .begin()
         .await
         .map_err(|e| WriteError::from_sqlx("starting a transaction", e))?;
-    tx.execute("SET LOCAL dbsync.origin = 'sync_service'; SET LOCAL lock_timeout = '10s'")
-        .await
-        .map_err(|e| WriteError::from_sqlx("marking the transaction as the sync service", e))?;
+    tx.execute(AssertSqlSafe(format!(
+        "SET LOCAL dbsync.origin = 'sync_service'; SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'"
+    )))
+    .await
+    .map_err(|e| WriteError::from_sqlx("marking the transaction as the sync service", e))?;
     let mut store = SqlStore {
         tx,
         dialect: &POSTGRES,

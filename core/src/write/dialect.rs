@@ -4,6 +4,7 @@
 
 use crate::event::Side;
 use crate::row::Upsert;
+use crate::write::row_lock::LOCK_WAIT_SECONDS;
 use crate::write::schema::ColumnTypes;
 
 /// One dialect's spelling of the writer's statements.
@@ -184,16 +185,17 @@ impl Dialect {
     }
 
     /// Takes the batch's row locks (`row_lock`), `n` sorted keys: advisory locks on PostgreSQL (one `int8[]`, taken
-    /// in the array's order), lock rows on MySQL (a primary-key range scan locks in key order).
+    /// in the array's order); on MySQL one row, 1 when every named lock was granted (taken left to right, the
+    /// first one not granted within the wait ending the chain with 0).
     pub fn lock_rows(&self, n: usize) -> String {
         if self.numbered_placeholders {
             "SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) WITH ORDINALITY AS t(k, i) ORDER BY i"
                 .to_string()
         } else {
-            format!(
-                "SELECT stripe FROM dbsync_row_locks WHERE stripe IN ({}) ORDER BY stripe FOR UPDATE",
-                self.params(1, n, None)
-            )
+            let one = format!(
+                "GET_LOCK(CONCAT('dbsync:', LEFT(DATABASE(), 30), ':', ?), {LOCK_WAIT_SECONDS})"
+            );
+            format!("SELECT {}", vec![one; n.max(1)].join(" AND "))
         }
     }
 
@@ -427,6 +429,13 @@ mod tests {
             POSTGRES.select_versions("t", "id", "updated_at", 2),
             r#"SELECT "id", "updated_at", source FROM "t" WHERE "id" = ANY($1::int8[]) FOR UPDATE"#
         );
+    }
+
+    #[test]
+    fn mysql_row_locks_are_a_chain_of_named_locks_scoped_to_the_database() {
+        let one = "GET_LOCK(CONCAT('dbsync:', LEFT(DATABASE(), 30), ':', ?), 10)";
+        assert_eq!(MYSQL.lock_rows(2), format!("SELECT {one} AND {one}"));
+        assert!(POSTGRES.lock_rows(2).contains("pg_advisory_xact_lock"));
     }
 
     #[test]

@@ -40,6 +40,17 @@ pub enum WriteError {
         /// What differed.
         context: String,
     },
+    /// A row lock another consumer holds was not granted within the wait (MySQL's `GET_LOCK`; PostgreSQL's
+    /// `lock_timeout` is a database error): retried like any lost race.
+    #[error(
+        "row locks not granted within {seconds} s while {context} (another consumer holds them)"
+    )]
+    LockTimeout {
+        /// What the writer was doing.
+        context: String,
+        /// How long it waited.
+        seconds: u32,
+    },
     /// The live schema does not match the mapping.
     #[error("mapping does not match the target schema: {entry}: {reason}")]
     Schema {
@@ -71,6 +82,7 @@ impl WriteError {
             // A bulk write that touched other rows than planned is applied again one operation at a time, and a
             // schema mismatch needs the mapping or the schema fixed: neither gets better by retrying as is.
             WriteError::Inconsistent { .. } | WriteError::Schema { .. } => ErrorClass::Poison,
+            WriteError::LockTimeout { .. } => ErrorClass::Transient,
         }
     }
 
@@ -152,7 +164,9 @@ impl WriteError {
             }
             WriteError::Statement { .. } => DeadLetterReason::WriteFailed,
             WriteError::Schema { .. } => DeadLetterReason::SchemaMismatch,
-            WriteError::Inconsistent { .. } => DeadLetterReason::WriteFailed,
+            WriteError::Inconsistent { .. } | WriteError::LockTimeout { .. } => {
+                DeadLetterReason::WriteFailed
+            }
         }
     }
 }
@@ -261,6 +275,21 @@ mod tests {
             assert_eq!(error.class(), ErrorClass::Poison);
             assert!(!error.is_transient());
         }
+    }
+
+    #[test]
+    fn a_row_lock_not_granted_is_retried_like_a_lock_wait_timeout() {
+        let error = WriteError::LockTimeout {
+            context: "taking row locks".into(),
+            seconds: 10,
+        };
+        assert_eq!(error.class(), ErrorClass::Transient);
+        assert!(error.is_transient() && !error.is_unavailable());
+        assert_eq!(error.reason(), DeadLetterReason::WriteFailed);
+        assert_eq!(
+            error.to_string(),
+            "row locks not granted within 10 s while taking row locks (another consumer holds them)"
+        );
     }
 
     #[test]

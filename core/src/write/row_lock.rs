@@ -4,13 +4,19 @@
 //! skew: a create checks for a tombstone before a concurrent delete commits one). Each batch therefore first takes
 //! one lock per row it touches, in one global order (no deadlock between consumers), held until commit:
 //! - PostgreSQL: a transaction-scoped advisory lock on a 64-bit key derived from (table, key);
-//! - MySQL/MariaDB: `SELECT ... FOR UPDATE` on a row of `dbsync_row_locks`, a fixed table of [`STRIPES`] lock rows;
-//!   a stripe is shared by many rows, which only ever makes two unrelated writes wait for each other briefly.
+//! - MySQL/MariaDB: a named lock (`GET_LOCK`) on the same key, scoped to the database. Named locks belong to the
+//!   session, not the transaction: the pool releases them (`RELEASE_ALL_LOCKS()`) whenever a connection comes back
+//!   from a batch, committed or failed, and the server when a session ends. A lock that is not granted within
+//!   [`LOCK_WAIT_SECONDS`] fails the batch with a retryable error, like PostgreSQL's `lock_timeout`.
+//!
+//! Every row has a lock of its own on both engines, so two batches only wait for each other when they write the same
+//! row.
 
 use crate::row::RowOp;
 
-/// Lock rows in MySQL's `dbsync_row_locks` (the schema creates stripes `0 .. STRIPES`).
-pub(crate) const STRIPES: i64 = 4096;
+/// How long a batch waits for a row lock another consumer holds before it fails (and is retried): PostgreSQL's
+/// `lock_timeout`, MySQL's `GET_LOCK` timeout and `innodb_lock_wait_timeout`.
+pub(crate) const LOCK_WAIT_SECONDS: u32 = 10;
 
 /// The 64-bit lock key of one row: FNV-1a over the table name, then the key's bytes. Stable across processes and
 /// releases (both consumers of a side must agree), and unlikely to collide (a collision only makes two writes wait).
@@ -25,12 +31,11 @@ pub(crate) fn row_lock_key(table: &str, key: i64) -> i64 {
     hash as i64
 }
 
-/// The sorted, distinct lock keys of the rows `ops` write (`stripes`: reduced to MySQL's lock rows).
-pub(crate) fn lock_keys(ops: &[RowOp], stripes: bool) -> Vec<i64> {
+/// The sorted, distinct lock keys of the rows `ops` write: the order every consumer takes them in.
+pub(crate) fn lock_keys(ops: &[RowOp]) -> Vec<i64> {
     let mut keys: Vec<i64> = ops
         .iter()
         .map(|op| row_lock_key(op.table(), op.key()))
-        .map(|k| if stripes { k.rem_euclid(STRIPES) } else { k })
         .collect();
     keys.sort_unstable();
     keys.dedup();
@@ -48,19 +53,5 @@ mod tests {
         assert_ne!(row_lock_key("posts", 5), row_lock_key("posts", 6));
         // Pinned: consumers of one side on different releases must agree on the lock of a row.
         assert_eq!(row_lock_key("posts", 5), -1_247_917_352_707_142_287);
-    }
-
-    #[test]
-    fn stripes_are_in_range_sorted_and_distinct() {
-        let keys: Vec<i64> = (0..10_000)
-            .map(|k| row_lock_key("t", k).rem_euclid(STRIPES))
-            .collect();
-        assert!(keys.iter().all(|s| (0..STRIPES).contains(s)));
-        let distinct: std::collections::HashSet<_> = keys.iter().collect();
-        assert!(
-            distinct.len() > (STRIPES as usize) * 9 / 10,
-            "stripes spread: {}",
-            distinct.len()
-        );
     }
 }

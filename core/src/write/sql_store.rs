@@ -8,7 +8,7 @@ use crate::row::{Delete, RowOp, SqlValue, Upsert};
 use crate::write::dialect::Dialect;
 use crate::write::error::WriteError;
 use crate::write::pg_arrays::{self, ColumnArray};
-use crate::write::row_lock::lock_keys;
+use crate::write::row_lock::{lock_keys, LOCK_WAIT_SECONDS};
 use crate::write::schema::{row_source_for, ColumnTypes};
 use crate::write::store::{BulkStore, RowStore, Stored};
 use crate::write::view::{Fetched, Plan, Request};
@@ -42,6 +42,9 @@ const ROLLBACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Most parameters one statement binds (PostgreSQL and MySQL both allow 65,535).
 const MAX_PARAMS: usize = 60_000;
+
+/// Most row locks one MySQL statement takes (a chain of `GET_LOCK`s; PostgreSQL binds them all as one array).
+const MAX_LOCKS: usize = 1024;
 
 fn chunk_rows(width: usize) -> usize {
     (MAX_PARAMS / width.max(1)).max(1)
@@ -175,13 +178,24 @@ macro_rules! impl_row_store {
         impl SqlStore<$db> {
             /// Takes the row locks of `ops` (see `row_lock`) before anything of the batch is read.
             pub async fn lock_rows(&mut self, ops: &[RowOp]) -> Result<(), WriteError> {
-                let keys = lock_keys(ops, !self.dialect.numbered_placeholders());
-                for chunk in lookup_chunks(self.dialect, &keys, MAX_PARAMS) {
+                const CONTEXT: &str = "taking row locks";
+                let keys = lock_keys(ops);
+                for chunk in lookup_chunks(self.dialect, &keys, MAX_LOCKS) {
                     let query = sqlx::query(AssertSqlSafe(self.dialect.lock_rows(chunk.len())));
-                    Self::bind_keys(query, &chunk)
-                        .execute(&mut *self.tx)
-                        .await
-                        .map_err(|e| WriteError::from_sqlx("taking row locks", e))?;
+                    let query = Self::bind_keys(query, &chunk);
+                    if self.dialect.numbered_placeholders() {
+                        query.execute(&mut *self.tx).await.map_err(|e| WriteError::from_sqlx(CONTEXT, e))?;
+                        continue;
+                    }
+                    let fail = |e| WriteError::from_sqlx(CONTEXT, e);
+                    let row = query.fetch_one(&mut *self.tx).await.map_err(fail)?;
+                    let granted: Option<i64> = row.try_get(0).map_err(fail)?;
+                    if granted != Some(1) {
+                        return Err(WriteError::LockTimeout {
+                            context: CONTEXT.into(),
+                            seconds: LOCK_WAIT_SECONDS,
+                        });
+                    }
                 }
                 Ok(())
             }

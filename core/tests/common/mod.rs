@@ -234,6 +234,85 @@ impl Admin {
         })
     }
 
+    /// Opens a transaction that holds row `id` of `table` locked (`FOR UPDATE`) until it is dropped or rolled back.
+    pub async fn hold_row(&self, table: &str, id: i64) -> Result<Held> {
+        let sql = AssertSqlSafe(format!("SELECT id FROM {table} WHERE id = {id} FOR UPDATE"));
+        Ok(match self {
+            Admin::Legacy(pool) => {
+                let mut tx = pool.begin().await?;
+                tx.execute(sql).await?;
+                Held::Legacy(tx)
+            }
+            Admin::Revamp(pool) => {
+                let mut tx = pool.begin().await?;
+                tx.execute(sql).await?;
+                Held::Revamp(tx)
+            }
+        })
+    }
+
+    /// How many sessions of this database wait for a lock of `kind` in a statement that names `table`.
+    pub async fn lock_waiters(&self, kind: LockWait, table: &str) -> Result<i64> {
+        let like = format!("%{table}%");
+        Ok(match (self, kind) {
+            (Admin::Legacy(pool), kind) => {
+                let events = match kind {
+                    LockWait::Row => "'transactionid', 'tuple'",
+                    LockWait::Named => "'advisory'",
+                };
+                let sql = format!(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND wait_event_type = 'Lock' AND wait_event IN ({events}) AND query LIKE $1"
+                );
+                let named = matches!(kind, LockWait::Named);
+                // An advisory lock statement names no table: it binds the keys.
+                let like = if named {
+                    "%pg_advisory%".to_string()
+                } else {
+                    like
+                };
+                sqlx::query_scalar(AssertSqlSafe(sql))
+                    .bind(like)
+                    .fetch_one(pool)
+                    .await?
+            }
+            // InnoDB does not list a locking read that waits while the optimizer reads its one row (state
+            // "Statistics") as LOCK WAIT, so: a locking read of `table` running for a second or more.
+            (Admin::Revamp(pool), LockWait::Row) => {
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() \
+                     AND INFO LIKE ? AND INFO LIKE '%FOR UPDATE' AND TIME >= 1",
+                )
+                .bind(like)
+                .fetch_one(pool)
+                .await?
+            }
+            // MariaDB says "User lock", MySQL "Waiting for user lock".
+            (Admin::Revamp(pool), LockWait::Named) => {
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM information_schema.PROCESSLIST \
+                     WHERE DB = DATABASE() AND STATE LIKE '%user lock%' AND INFO LIKE '%GET_LOCK%'",
+                )
+                .fetch_one(pool)
+                .await?
+            }
+        })
+    }
+
+    /// Polls until a session waits for a lock of `kind` (a row lock: in a statement naming `table`), or fails after
+    /// [`DEADLINE`] naming `who`.
+    pub async fn until_waiting(&self, kind: LockWait, table: &str, who: &str) -> Result<()> {
+        let started = std::time::Instant::now();
+        while self.lock_waiters(kind, table).await? == 0 {
+            anyhow::ensure!(
+                started.elapsed() < DEADLINE,
+                "{who} never waited for a {kind:?} lock"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
     /// The stored position watermark of a topic partition (`dbsync_source_positions`).
     pub async fn watermark(&self, topic: &str, partition: i32) -> Result<Option<String>> {
         let sql = "SELECT source_position FROM dbsync_source_positions WHERE topic = ";
@@ -467,6 +546,31 @@ impl Admin {
 }
 
 /// A message read back from a topic, as text where the tests compare text.
+/// A lock a session waits for: an ordinary row lock, or a named one (PostgreSQL's advisory locks, MySQL's
+/// `GET_LOCK`).
+#[derive(Clone, Copy, Debug)]
+pub enum LockWait {
+    Row,
+    Named,
+}
+
+/// An admin transaction holding a row locked ([`Admin::hold_row`]).
+pub enum Held {
+    Legacy(sqlx::Transaction<'static, sqlx::Postgres>),
+    Revamp(sqlx::Transaction<'static, sqlx::MySql>),
+}
+
+impl Held {
+    /// Rolls the transaction back, releasing the row.
+    pub async fn release(self) -> Result<()> {
+        match self {
+            Held::Legacy(tx) => tx.rollback().await?,
+            Held::Revamp(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
 pub struct Polled {
     pub partition: i32,
     pub key: String,

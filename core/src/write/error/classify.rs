@@ -168,6 +168,8 @@ pub const RULES: &[Rule] = &[
     rule(MySql, Number(1689), Transient,
         "ER_LOCK_ABORTED: a lock wait was aborted by a pending exclusive (DDL) lock"),
     rule(MySql, Number(1969), Transient, "ER_STATEMENT_TIMEOUT (MariaDB): max_statement_time exceeded"),
+    rule(MySql, Number(3058), Transient,
+        "ER_USER_LOCK_DEADLOCK (MySQL): a GET_LOCK row lock would deadlock with another session's"),
     rule(MySql, Number(3572), Transient, "ER_LOCK_NOWAIT (MySQL 8): a NOWAIT lock was not available"),
     // ---- MySQL/MariaDB: poison that a SQLSTATE class would misread ----
     rule(MySql, Number(1153), Poison,
@@ -290,6 +292,7 @@ mod tests {
         (MySql, Some(1412), "HY000", Transient),
         (MySql, Some(1689), "HY000", Transient),
         (MySql, Some(1969), "70100", Transient),
+        (MySql, Some(3058), "HY000", Transient),
         (MySql, Some(3572), "HY000", Transient),
         (MySql, Some(1153), "08S01", Poison),
         // SQLSTATE fallbacks: numbers the table does not list.
