@@ -99,8 +99,12 @@ pub(crate) async fn begin_postgres(
         .begin()
         .await
         .map_err(|e| WriteError::from_sqlx("starting a transaction", e))?;
+    // Every statement of a batch finds its rows by key, so no sequential scans: a statement's generic plan is cached
+    // for the connection's life, and one planned while a table was nearly empty (a fresh target, a backfill) would
+    // scan the whole table on every batch once it has grown (README, "Benchmarks").
     tx.execute(AssertSqlSafe(format!(
-        "SET LOCAL dbsync.origin = 'sync_service'; SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'"
+        "SET LOCAL dbsync.origin = 'sync_service'; SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'; \
+         SET LOCAL enable_seqscan = off"
     )))
     .await
     .map_err(|e| WriteError::from_sqlx("marking the transaction as the sync service", e))?;
