@@ -179,15 +179,15 @@ macro_rules! impl_row_store {
             /// Takes the row locks of `ops` (see `row_lock`) before anything of the batch is read.
             pub async fn lock_rows(&mut self, ops: &[RowOp]) -> Result<(), WriteError> {
                 const CONTEXT: &str = "taking row locks";
+                let fail = |e| WriteError::from_sqlx(CONTEXT, e);
                 let keys = lock_keys(ops);
                 for chunk in lookup_chunks(self.dialect, &keys, MAX_LOCKS) {
                     let query = sqlx::query(AssertSqlSafe(self.dialect.lock_rows(chunk.len())));
                     let query = Self::bind_keys(query, &chunk);
                     if self.dialect.numbered_placeholders() {
-                        query.execute(&mut *self.tx).await.map_err(|e| WriteError::from_sqlx(CONTEXT, e))?;
+                        query.execute(&mut *self.tx).await.map_err(fail)?;
                         continue;
                     }
-                    let fail = |e| WriteError::from_sqlx(CONTEXT, e);
                     let row = query.fetch_one(&mut *self.tx).await.map_err(fail)?;
                     let granted: Option<i64> = row.try_get(0).map_err(fail)?;
                     if granted != Some(1) {

@@ -256,21 +256,15 @@ impl Admin {
         let like = format!("%{table}%");
         Ok(match (self, kind) {
             (Admin::Legacy(pool), kind) => {
-                let events = match kind {
-                    LockWait::Row => "'transactionid', 'tuple'",
-                    LockWait::Named => "'advisory'",
+                // An advisory lock statement names no table: it binds the keys.
+                let (events, like) = match kind {
+                    LockWait::Row => ("'transactionid', 'tuple'", like),
+                    LockWait::Named => ("'advisory'", "%pg_advisory%".to_string()),
                 };
                 let sql = format!(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
                      AND wait_event_type = 'Lock' AND wait_event IN ({events}) AND query LIKE $1"
                 );
-                let named = matches!(kind, LockWait::Named);
-                // An advisory lock statement names no table: it binds the keys.
-                let like = if named {
-                    "%pg_advisory%".to_string()
-                } else {
-                    like
-                };
                 sqlx::query_scalar(AssertSqlSafe(sql))
                     .bind(like)
                     .fetch_one(pool)
