@@ -816,6 +816,31 @@ fn deletes_and_tombstones(r: &mut Run) -> Result<Scenario> {
     })
 }
 
+/// Three updates of one shape and three deletes of one table: on MySQL each goes in one statement padded with a
+/// repeated row or key to four, which must update and delete each row once (and count it once).
+fn padded_updates_and_deletes(r: &mut Run) -> Result<Scenario> {
+    let mut setup = vec![Vec::new(), Vec::new()];
+    for i in 0..6 {
+        let user = r.user(&format!("u{i}"), i, 0, &format!("u{i}@bulk.test"), ACTIVE)?;
+        setup[i as usize / 3].push(user);
+    }
+    Ok(Scenario {
+        clock: vec![],
+        setup,
+        batch: vec![
+            r.user("u0-new", 0, 1, "u0new@bulk.test", ACTIVE)?,
+            r.user("u1-new", 1, 1, "u1new@bulk.test", ACTIVE)?,
+            r.user("u2-new", 2, 1, "u2new@bulk.test", ACTIVE)?,
+            r.delete("d3", "user", 3, 1)?,
+            r.delete("d4", "user", 4, 1)?,
+            r.delete("d5", "user", 5, 1)?,
+            r.user("u6", 6, 0, "u6@bulk.test", ACTIVE)?,
+        ],
+        split: vec![3, 3, 1],
+        expected: vec!["Applied"; 7],
+    })
+}
+
 /// A new row inserted, then deleted in the same batch: the tombstone keeps the deleted row's version.
 fn insert_then_delete(r: &mut Run) -> Result<Scenario> {
     Ok(Scenario {
@@ -984,6 +1009,11 @@ async fn deletes_tombstones_and_children_of_deleted_parents() -> Result<()> {
 #[tokio::test]
 async fn newer_updates_of_stored_rows() -> Result<()> {
     equivalent(BOTH, stored_rows_updated).await
+}
+
+#[tokio::test]
+async fn updates_and_deletes_written_by_padded_statements() -> Result<()> {
+    equivalent(BOTH, padded_updates_and_deletes).await
 }
 
 #[tokio::test]
