@@ -92,8 +92,8 @@ fn lookup_chunks<T: Clone>(dialect: &Dialect, keys: &[T], max: usize) -> Vec<Vec
     padded_chunks(keys, max)
 }
 
-/// `items` in chunks of at most `max`, each [`padded`] to a power of two, with each chunk's own length (what a
-/// statement's row count is checked against).
+/// `items` in chunks of at most `max`, each [`padded`] to a power of two. For statements whose row count is not
+/// checked; deletes and UPDATE joins pad each chunk themselves and check the count against the chunk's own length.
 fn padded_chunks<T: Clone>(items: &[T], max: usize) -> Vec<Vec<T>> {
     items
         .chunks(max.max(1))
@@ -624,7 +624,8 @@ impl RowSet<'_> {
 }
 
 /// The bulk path's multi-row writes, spelled per driver: MySQL binds one parameter per cell, INSERTs in VALUES lists
-/// cut into power-of-two chunks, UPDATE joins and ledger rows in one statement padded to a power of two; PostgreSQL binds one array per column (`pg_arrays`), one statement per table.
+/// cut into power-of-two chunks, UPDATE joins and ledger rows in one statement padded to a power of two; PostgreSQL
+/// binds one array per column (`pg_arrays`), one statement per table.
 trait ManyRows {
     /// Writes `set`.
     async fn write_rows(&mut self, set: &RowSet<'_>, types: &ColumnTypes)
