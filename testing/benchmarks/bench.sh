@@ -3,12 +3,20 @@
 # workload, each direction separately (not part of `make test`; it prints figures and asserts nothing).
 #
 #   usage: testing/benchmarks/bench.sh [--quick] [--no-jdbc] [--no-lag] [--no-memory] [--no-filters]
+#          testing/benchmarks/bench.sh --ab='A.so B.so,VAR=VALUE' [--side=legacy|revamp] [--kind=users|mixed]
+#                                      [--rounds=N] [--quick]
 #
 #   --quick      a tenth of every size (a smoke run of the whole harness; figures are noisier)
 #   --no-jdbc    skip the Debezium JDBC sink connector (testing/benchmarks/jdbc-sink.sh)
 #   --no-lag     skip lag under steady load
 #   --no-memory  skip the 1M-event memory run
 #   --no-filters skip the capture filters' cost (Connect's CPU per 1,000 sync writes: compiled, Groovy, none)
+#   --ab=LIST    instead of the whole bench, an A/B: one backlog of --kind (default mixed) from --side (default
+#                legacy, i.e. drained into MariaDB), drained --rounds times (default 2) by each variant in turn. A
+#                variant is an extension build (PATH.so) with, after commas, environment settings for its consumer
+#                (e.g. `target/release/libdbsync.so,DBSYNC_BATCH_SIZE=1000`). Prints one `AB` line per drain (events/s,
+#                CPU, RSS, phases); writes no RESULTS.md. Build the variants first (a baseline from a git worktree:
+#                CARGO_TARGET_DIR=/tmp/base-target cargo build --release -p dbsync-php).
 #
 # Per direction (legacy -> revamp, revamp -> legacy) and workload (users: 100k inserts + 50k updates; mixed:
 # users/posts/likes 1:2:4, 100k inserts + 40k updates + 5% deletes), on a backlog already on the topic:
@@ -34,9 +42,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../scripts/lib.sh
 source "$root/testing/scripts/lib.sh"
 
-SCALE=1 JDBC=1 LAG=1 MEMORY=1 FILTERS=1
+SCALE=1 JDBC=1 LAG=1 MEMORY=1 FILTERS=1 AB='' AB_SIDE=legacy AB_KIND=mixed AB_ROUNDS=2 AB_ONLY=''
 for arg in "$@"; do
     case "$arg" in
+    --ab=*) AB=${arg#--ab=} ;;
+    --side=legacy | --side=revamp) AB_SIDE=${arg#--side=} AB_ONLY=$arg ;;
+    --kind=users | --kind=mixed) AB_KIND=${arg#--kind=} AB_ONLY=$arg ;;
+    --rounds=[1-9] | --rounds=[1-9][0-9]) AB_ROUNDS=${arg#--rounds=} AB_ONLY=$arg ;;
     --quick) SCALE=10 ;;
     --no-jdbc) JDBC=0 ;;
     --no-lag) LAG=0 ;;
@@ -49,6 +61,17 @@ for arg in "$@"; do
     *) die "unknown argument '$arg' (see --help)" ;;
     esac
 done
+[ -n "$AB" ] || [ -z "$AB_ONLY" ] || die "$AB_ONLY goes with --ab (see --help)"
+if [ -n "$AB" ]; then
+    # Absolute paths: PHP looks a relative extension path up in its extension_dir.
+    absolute=()
+    for variant in $AB; do
+        ext=${variant%%,*}
+        [ -f "$ext" ] || die "--ab: no extension at '$ext'"
+        absolute+=("$(realpath "$ext")${variant#"$ext"}")
+    done
+    AB=${absolute[*]}
+fi
 INSERTS=$((100000 / SCALE)) USERS_UPDATES=$((50000 / SCALE)) MIXED_UPDATES=$((40000 / SCALE))
 MEMORY_EVENTS=$((1000000 / SCALE))
 PER_EVENT_SECS=20
@@ -310,6 +333,43 @@ dbsync_drain() {
         }' "$dir/consume.log" >>"$WORK/$name.fig"
 }
 fig() { sed -n "s/^$2=//p" "$WORK/$1.fig" 2>/dev/null | head -n 1; }
+
+# ---- A/B (--ab): one backlog, drained in turn by each variant, round after round ----------------------------------
+ab() {
+    local side=$AB_SIDE kind=$AB_KIND key="ab-$AB_SIDE-$AB_KIND" updates=$USERS_UPDATES topic other variants
+    [ "$kind" = mixed ] && updates=$MIXED_UPDATES
+    local tag="$TAG${side}${kind:0:1}-"
+    topic=$(topic_of "$side")
+    other=$([ "$side" = legacy ] && echo revamp || echo legacy)
+    read -r -a variants <<<"$AB"
+    settled "$topic" "$WORK/$key-start.csv"
+    "$BENCH" workload --side "$side" --kind "$kind" --tag "${tag%-}" --inserts "$INSERTS" --updates "$updates" \
+        >"$WORK/$key-workload.out" 2>"$WORK/$key-workload.err"
+    settled "$topic" "$WORK/$key-end.csv" "$WORK/$key-start.csv" "$(sed -n 's/^rows_written=//p' "$WORK/$key-workload.out")"
+    log "$key: $(($(total_of "$WORK/$key-end.csv") - $(total_of "$WORK/$key-start.csv"))) events, ${#variants[@]} variants, $AB_ROUNDS rounds"
+    local round i variant envs
+    for round in $(seq 1 "$AB_ROUNDS"); do
+        i=0
+        for variant in "${variants[@]}"; do
+            i=$((i + 1))
+            settle_side "$other"
+            envs=()
+            [ "$variant" = "${variant%%,*}" ] || IFS=, read -r -a envs <<<"${variant#*,}"
+            # In a subshell, so that a variant's settings end with its drain.
+            (
+                EXT=${variant%%,*}
+                for setting in "${envs[@]}"; do export "${setting?}"; done
+                dbsync_drain "v$i-r$round" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" "$DBSYNC_BATCH_SIZE"
+            )
+            echo "AB v$i ($variant) round $round: $(tr '\n' ' ' <"$WORK/v$i-r$round.fig")" | tee -a "$WORK/ab.txt"
+            reset_side "$other" "$tag"
+        done
+    done
+}
+if [ -n "$AB" ]; then
+    ab
+    exit 0
+fi
 
 # ---- backlog drains ---------------------------------------------------------------------------------------------
 # backlog SIDE KIND [warm-up]: with `warm-up`, a tenth of the workload drained by dbsync and the JDBC sink only,
