@@ -99,6 +99,7 @@ kafka_tool() { # ConsumerGroupCommand arguments...
         kafka_java 256m org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$DBSYNC_BROKERS" "$@")
 }
 topic_of() { [ "$1" = legacy ] && echo "$DBSYNC_LEGACY_TOPIC" || echo "$DBSYNC_REVAMP_TOPIC"; }
+other_of() { [ "$1" = legacy ] && echo revamp || echo legacy; }
 direction_of() { [ "$1" = legacy ] && echo legacy-to-revamp || echo revamp-to-legacy; }
 command_of() { [ "$1" = legacy ] && echo consume:legacy-events || echo consume:revamp-events; }
 
@@ -334,19 +335,27 @@ dbsync_drain() {
 }
 fig() { sed -n "s/^$2=//p" "$WORK/$1.fig" 2>/dev/null | head -n 1; }
 
-# ---- A/B (--ab): one backlog, drained in turn by each variant, round after round ----------------------------------
-ab() {
-    local side=$AB_SIDE kind=$AB_KIND key="ab-$AB_SIDE-$AB_KIND" updates=$USERS_UPDATES topic other variants
-    [ "$kind" = mixed ] && updates=$MIXED_UPDATES
-    local tag="$TAG${side}${kind:0:1}-"
+# write_backlog KEY SIDE KIND TAG INSERTS UPDATES: the workload written on SIDE, once the topic is quiet, and waited
+# for until all its events are on the topic; $WORK/KEY-start.csv and KEY-end.csv hold the offsets around it.
+write_backlog() {
+    local key=$1 side=$2 kind=$3 tag=$4 inserts=$5 updates=$6 topic
     topic=$(topic_of "$side")
-    other=$([ "$side" = legacy ] && echo revamp || echo legacy)
-    read -r -a variants <<<"$AB"
     settled "$topic" "$WORK/$key-start.csv"
-    "$BENCH" workload --side "$side" --kind "$kind" --tag "${tag%-}" --inserts "$INSERTS" --updates "$updates" \
+    "$BENCH" workload --side "$side" --kind "$kind" --tag "${tag%-}" --inserts "$inserts" --updates "$updates" \
         >"$WORK/$key-workload.out" 2>"$WORK/$key-workload.err"
     settled "$topic" "$WORK/$key-end.csv" "$WORK/$key-start.csv" "$(sed -n 's/^rows_written=//p' "$WORK/$key-workload.out")"
-    log "$key: $(($(total_of "$WORK/$key-end.csv") - $(total_of "$WORK/$key-start.csv"))) events, ${#variants[@]} variants, $AB_ROUNDS rounds"
+}
+backlog_events() { echo $(($(total_of "$WORK/$1-end.csv") - $(total_of "$WORK/$1-start.csv"))); }
+
+# ---- A/B (--ab): one backlog, drained in turn by each variant, round after round ----------------------------------
+ab() {
+    local side=$AB_SIDE kind=$AB_KIND key="ab-$AB_SIDE-$AB_KIND" updates=$USERS_UPDATES other variants
+    [ "$kind" = mixed ] && updates=$MIXED_UPDATES
+    local tag="$TAG${side}${kind:0:1}-"
+    other=$(other_of "$side")
+    read -r -a variants <<<"$AB"
+    write_backlog "$key" "$side" "$kind" "$tag" "$INSERTS" "$updates"
+    log "$key: $(backlog_events "$key") events, ${#variants[@]} variants, $AB_ROUNDS rounds"
     local round i variant envs
     for round in $(seq 1 "$AB_ROUNDS"); do
         i=0
@@ -384,15 +393,12 @@ backlog() {
     topic=$(topic_of "$side")
     log "== $key: $(direction_of "$side"), workload $kind ($inserts inserts, $updates updates)"
     [ "$JDBC" = 1 ] && "$JDBC_SINK" prepare "$(direction_of "$side")" >"$WORK/$key-jdbc-prepare.log" 2>&1
-    settled "$topic" "$WORK/$key-start.csv"
-    "$BENCH" workload --side "$side" --kind "$kind" --tag "${tag%-}" --inserts "$inserts" --updates "$updates" \
-        >"$WORK/$key-workload.out" 2>"$WORK/$key-workload.err"
-    settled "$topic" "$WORK/$key-end.csv" "$WORK/$key-start.csv" "$(sed -n 's/^rows_written=//p' "$WORK/$key-workload.out")"
-    local events=$(($(total_of "$WORK/$key-end.csv") - $(total_of "$WORK/$key-start.csv")))
+    write_backlog "$key" "$side" "$kind" "$tag" "$inserts" "$updates"
+    local events other
+    events=$(backlog_events "$key")
     echo "events=$events" >"$WORK/$key-events.fig"
     log "$key: $events events on $topic"
-    local other
-    other=$([ "$side" = legacy ] && echo revamp || echo legacy)
+    other=$(other_of "$side")
 
     settle_side "$other"
     dbsync_drain "$key-dbsync" "$side" "$WORK/$key-start.csv" "$WORK/$key-end.csv" "$DBSYNC_BATCH_SIZE"
