@@ -2,11 +2,12 @@
 # `make bench`: throughput, lag and memory of dbsync against its anchors, in one invocation on one generated
 # workload, each direction separately (not part of `make test`; it prints figures and asserts nothing).
 #
-#   usage: testing/benchmarks/bench.sh [--quick] [--no-jdbc] [--no-lag] [--no-memory] [--no-filters]
+#   usage: testing/benchmarks/bench.sh [--quick] [--no-drain] [--no-jdbc] [--no-lag] [--no-memory] [--no-filters]
 #          testing/benchmarks/bench.sh --ab='A.so B.so,VAR=VALUE' [--side=legacy|revamp] [--kind=users|mixed]
 #                                      [--rounds=N] [--quick]
 #
 #   --quick      a tenth of every size (a smoke run of the whole harness; figures are noisier)
+#   --no-drain   skip the backlog drains (and their warm-up): only the sections not skipped otherwise
 #   --no-jdbc    skip the Debezium JDBC sink connector (testing/benchmarks/jdbc-sink.sh)
 #   --no-lag     skip lag under steady load
 #   --no-memory  skip the 1M-event memory run
@@ -28,7 +29,7 @@
 #   - the Debezium JDBC sink connector in the stack's Connect worker (jdbc-sink.sh), when present.
 # The target's copy of the workload (rows, tombstones and ledger rows since the bench started) is removed between
 # two configs, as the sync service, so each config writes the same rows into the same state.
-# Lag under steady load: 1,000 and 5,000 application writes/s (half on each side, 60 s each) while both consumers
+# Lag under steady load: 1,000, 2,000 and 5,000 application writes/s (half on each side, 60 s each) while both consumers
 # run; p50/p99/max of source commit -> target write from the ledgers, and Debezium's capture delay from the topics.
 # Memory: peak RSS of one consumer draining 1M events.
 # The table is printed and written to testing/benchmarks/RESULTS.md with the machine, versions and date. Raw data
@@ -42,7 +43,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../scripts/lib.sh
 source "$root/testing/scripts/lib.sh"
 
-SCALE=1 JDBC=1 LAG=1 MEMORY=1 FILTERS=1 AB='' AB_SIDE=legacy AB_KIND=mixed AB_ROUNDS=2 AB_ONLY=''
+SCALE=1 DRAIN=1 JDBC=1 LAG=1 MEMORY=1 FILTERS=1 AB='' AB_SIDE=legacy AB_KIND=mixed AB_ROUNDS=2 AB_ONLY=''
 for arg in "$@"; do
     case "$arg" in
     --ab=*) AB=${arg#--ab=} ;;
@@ -50,6 +51,7 @@ for arg in "$@"; do
     --kind=users | --kind=mixed) AB_KIND=${arg#--kind=} AB_ONLY=$arg ;;
     --rounds=[1-9] | --rounds=[1-9][0-9]) AB_ROUNDS=${arg#--rounds=} AB_ONLY=$arg ;;
     --quick) SCALE=10 ;;
+    --no-drain) DRAIN=0 ;;
     --no-jdbc) JDBC=0 ;;
     --no-lag) LAG=0 ;;
     --no-memory) MEMORY=0 ;;
@@ -76,6 +78,7 @@ INSERTS=$((100000 / SCALE)) USERS_UPDATES=$((50000 / SCALE)) MIXED_UPDATES=$((40
 MEMORY_EVENTS=$((1000000 / SCALE))
 PER_EVENT_SECS=20
 LAG_SECS=$((60 / (SCALE > 1 ? 4 : 1)))
+LAG_RATES='1000 2000 5000'
 TAG="b$(date +%s)"
 WORK=$(mktemp -d /tmp/dbsync-bench.XXXXXX)
 EXT="$root/target/release/libdbsync.so"
@@ -439,10 +442,12 @@ backlog_jdbc() { # SIDE KEY EVENTS: the JDBC sink's drain of the backlog the sou
 # each direction pays for those compilations (at 16:57, right after a restart, the first revamp-to-legacy drain cost
 # Connect 0.07 CPU-s per 1,000 events, against 0.05 in a run on a warm worker). A
 # tenth of the users workload is drained once per direction by dbsync and the sink; its figures are not reported.
-for side in legacy revamp; do backlog "$side" users warm-up; done
-for side in legacy revamp; do
-    for kind in users mixed; do backlog "$side" "$kind"; done
-done
+if [ "$DRAIN" = 1 ]; then
+    for side in legacy revamp; do backlog "$side" users warm-up; done
+    for side in legacy revamp; do
+        for kind in users mixed; do backlog "$side" "$kind"; done
+    done
+fi
 
 # ---- capturing the sync's own writes: Connect's CPU per 1,000 sync-service writes, per way of dropping them -----
 # filter_config NAME: the revamp connector's config with its capture filter replaced: `compiled` (the file as it
@@ -524,8 +529,7 @@ steady() { # RATE: both consumers (own groups at the topics' ends) while RATE wr
     reset_side revamp "${TAG}l$rate"
 }
 if [ "$LAG" = 1 ]; then
-    steady 1000
-    steady 5000
+    for rate in $LAG_RATES; do steady "$rate"; done
 fi
 
 # ---- memory: one consumer draining 1M events --------------------------------------------------------------------
@@ -549,54 +553,56 @@ report() {
     echo "MariaDB $(my 'SELECT VERSION()' | cut -d- -f1), Kafka $(basename "$(ls "$JARS"/broker/kafka-clients-*.jar | head -n 1)" .jar | sed 's/kafka-clients-//'), Debezium $(basename "$(ls "$JARS"/plugins/debezium/debezium-api-*.jar | head -n 1)" .jar | sed 's/debezium-api-//'), release build."
     echo "Connect worker JVM: $(java -version 2>&1 | head -n 1 | tr -d '"'), $(ps -o args= -p "$(cat "$RUN/connect.pid")" | grep -o -- ' -X[^ ]*' | tr -d '\n'), warmed up by a tenth-size drain per direction (dbsync and the sink) before the figures."
     echo
-    echo "## Backlog drain (events/s; CPU-seconds per 1,000 events of the applying process)"
-    echo
-    echo "| direction, workload | events | dbsync (batch $DBSYNC_BATCH_SIZE) | dbsync (batch 1) | JDBC sink | ceiling (500-row upserts) | dbsync / ceiling | dbsync / JDBC sink | dbsync / per-event |"
-    echo "|---|---|---|---|---|---|---|---|---|"
-    local side kind key
-    for side in legacy revamp; do
-        for kind in users mixed; do
-            key="$side-$kind"
-            awk -v label="$(direction_of $side), $kind" -v n="$(fig "$key-events" events)" \
-                -v d="$(fig "$key-dbsync" events_per_s)" -v dc="$(fig "$key-dbsync" cpu_per_1000)" \
-                -v p="$(fig "$key-per-event" events_per_s)" -v pc="$(fig "$key-per-event" cpu_per_1000)" \
-                -v j="$(fig "$key-jdbc" events_per_s)" -v jc="$(fig "$key-jdbc" cpu_per_1000)" \
-                -v c="$(fig "$key-ceiling" events_per_s)" '
-                function cell(r, cpu) { return r == "" ? "n/a" : sprintf("%.0f (%s CPU-s)", r, cpu == "" ? "?" : cpu) }
-                function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "n/a" : sprintf("%.2f", a / b) }
-                BEGIN {
-                    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, n, cell(d, dc), cell(p, pc),
-                        cell(j, jc), c == "" ? "n/a" : sprintf("%.0f", c), ratio(d, c), ratio(d, j), ratio(d, p)
-                }'
+    if [ "$DRAIN" = 1 ]; then
+        echo "## Backlog drain (events/s; CPU-seconds per 1,000 events of the applying process)"
+        echo
+        echo "| direction, workload | events | dbsync (batch $DBSYNC_BATCH_SIZE) | dbsync (batch 1) | JDBC sink | ceiling (500-row upserts) | dbsync / ceiling | dbsync / JDBC sink | dbsync / per-event |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        local side kind key
+        for side in legacy revamp; do
+            for kind in users mixed; do
+                key="$side-$kind"
+                awk -v label="$(direction_of $side), $kind" -v n="$(fig "$key-events" events)" \
+                    -v d="$(fig "$key-dbsync" events_per_s)" -v dc="$(fig "$key-dbsync" cpu_per_1000)" \
+                    -v p="$(fig "$key-per-event" events_per_s)" -v pc="$(fig "$key-per-event" cpu_per_1000)" \
+                    -v j="$(fig "$key-jdbc" events_per_s)" -v jc="$(fig "$key-jdbc" cpu_per_1000)" \
+                    -v c="$(fig "$key-ceiling" events_per_s)" '
+                    function cell(r, cpu) { return r == "" ? "n/a" : sprintf("%.0f (%s CPU-s)", r, cpu == "" ? "?" : cpu) }
+                    function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "n/a" : sprintf("%.2f", a / b) }
+                    BEGIN {
+                        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, n, cell(d, dc), cell(p, pc),
+                            cell(j, jc), c == "" ? "n/a" : sprintf("%.0f", c), ratio(d, c), ratio(d, j), ratio(d, p)
+                    }'
+            done
         done
-    done
-    echo
-    echo "JDBC sink CPU is the Connect worker's. Ceiling: the same rows, no Kafka, no mapping, no ledger."
-    echo
-    echo "### The whole pipeline's CPU while dbsync (batch $DBSYNC_BATCH_SIZE) drains (CPU-seconds per 1,000 events)"
-    echo
-    echo "Connect captures dbsync's own writes from the target's log and drops them (dbsync's capture filter), so its share"
-    echo "is the cost of the echo filter; the databases' share includes applying the rows."
-    echo
-    echo "| direction, workload | dbsync | Connect | Kafka | MariaDB | PostgreSQL |"
-    echo "|---|---|---|---|---|---|"
-    for side in legacy revamp; do
-        for kind in users mixed; do
-            key="$side-$kind-dbsync"
-            echo "| $(direction_of $side), $kind | $(fig "$key" cpu_per_1000) | $(fig "$key" connect_cpu_per_1000) | $(fig "$key" kafka_cpu_per_1000) | $(fig "$key" mariadb_cpu_per_1000) | $(fig "$key" postgres_cpu_per_1000) |"
+        echo
+        echo "JDBC sink CPU is the Connect worker's. Ceiling: the same rows, no Kafka, no mapping, no ledger."
+        echo
+        echo "### The whole pipeline's CPU while dbsync (batch $DBSYNC_BATCH_SIZE) drains (CPU-seconds per 1,000 events)"
+        echo
+        echo "Connect captures dbsync's own writes from the target's log and drops them (dbsync's capture filter), so its share"
+        echo "is the cost of the echo filter; the databases' share includes applying the rows."
+        echo
+        echo "| direction, workload | dbsync | Connect | Kafka | MariaDB | PostgreSQL |"
+        echo "|---|---|---|---|---|---|"
+        for side in legacy revamp; do
+            for kind in users mixed; do
+                key="$side-$kind-dbsync"
+                echo "| $(direction_of $side), $kind | $(fig "$key" cpu_per_1000) | $(fig "$key" connect_cpu_per_1000) | $(fig "$key" kafka_cpu_per_1000) | $(fig "$key" mariadb_cpu_per_1000) | $(fig "$key" postgres_cpu_per_1000) |"
+            done
         done
-    done
-    echo
-    echo "### Where dbsync's time goes (batch $DBSYNC_BATCH_SIZE; ms per 1,000 events, summed over the batches' debug timings; two partitions' batches run at once, so the phases can add up to more than the wall time)"
-    echo
-    echo "| direction, workload | batches | begin + row locks | reads (rows, parents, tombstones, ledger) | decide | writes (rows, tombstones, ledger) | commit | Kafka offset commit | drain wall time |"
-    echo "|---|---|---|---|---|---|---|---|---|"
-    for side in legacy revamp; do
-        for kind in users mixed; do
-            key="$side-$kind-dbsync"
-            echo "| $(direction_of $side), $kind | $(fig "$key" batches) | $(fig "$key" lock_us_per_1000) | $(fig "$key" read_us_per_1000) | $(fig "$key" decide_us_per_1000) | $(fig "$key" write_us_per_1000) | $(fig "$key" commit_us_per_1000) | $(fig "$key" kafka_commit_us_per_1000) | $(fig "$key" wall_us_per_1000) |"
+        echo
+        echo "### Where dbsync's time goes (batch $DBSYNC_BATCH_SIZE; ms per 1,000 events, summed over the batches' debug timings; two partitions' batches run at once, so the phases can add up to more than the wall time)"
+        echo
+        echo "| direction, workload | batches | begin + row locks | reads (rows, parents, tombstones, ledger) | decide | writes (rows, tombstones, ledger) | commit | Kafka offset commit | drain wall time |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        for side in legacy revamp; do
+            for kind in users mixed; do
+                key="$side-$kind-dbsync"
+                echo "| $(direction_of $side), $kind | $(fig "$key" batches) | $(fig "$key" lock_us_per_1000) | $(fig "$key" read_us_per_1000) | $(fig "$key" decide_us_per_1000) | $(fig "$key" write_us_per_1000) | $(fig "$key" commit_us_per_1000) | $(fig "$key" kafka_commit_us_per_1000) | $(fig "$key" wall_us_per_1000) |"
+            done
         done
-    done
+    fi
     if [ "$FILTERS" = 1 ]; then
         echo
         echo "## Capturing the sync's own writes (Connect's CPU-seconds per 1,000 sync-service writes to revamp)"
@@ -609,15 +615,18 @@ report() {
         echo
         echo "## Lag under steady load (ms; source commit -> target write, and Debezium's capture: source commit -> Kafka)"
         echo
-        echo "| load | direction | end-to-end p50 / p99 / max | capture p50 / p99 / max | events | writes done |"
-        echo "|---|---|---|---|---|---|"
-        local rate
-        for rate in 1000 5000; do
-            awk -v rate="$rate" -v done_="$(tr ' ' ',' <"$WORK/lag-$rate-load.out")" '
+        echo "| load asked | direction | end-to-end p50 / p99 / max | end-to-end p99 of each 10 s | capture p50 / p99 / max | events | writes/s reached (legacy + revamp) |"
+        echo "|---|---|---|---|---|---|---|"
+        local rate reached
+        for rate in $LAG_RATES; do
+            reached=$(tr ' =' '\n\n' <"$WORK/lag-$rate-load.out" | awk 'NR % 2 == 0 { v[NR / 2] = $1 }
+                END { printf "%.0f (%.0f + %.0f)", (v[1] + v[2]) / v[3], v[1] / v[3], v[2] / v[3] }')
+            awk -v rate="$rate" -v reached="$reached" '
                 { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-                  printf "| %d writes/s | %s | %s / %s / %s | %s / %s / %s | %s | %s |\n", rate, $1,
-                      f["e2e_ms_p50"], f["e2e_ms_p99"], f["e2e_ms_max"], f["capture_ms_p50"], f["capture_ms_p99"],
-                      f["capture_ms_max"], f["e2e_ms_n"], done_ }' "$WORK/lag-$rate.out"
+                  printf "| %d writes/s | %s | %s / %s / %s | %s | %s / %s / %s | %s | %s |\n", rate, $1,
+                      f["e2e_ms_p50"], f["e2e_ms_p99"], f["e2e_ms_max"], f["e2e_ms_p99_by_10s"],
+                      f["capture_ms_p50"], f["capture_ms_p99"],
+                      f["capture_ms_max"], f["e2e_ms_n"], reached }' "$WORK/lag-$rate.out"
         done
     fi
     if [ "$MEMORY" = 1 ]; then

@@ -140,10 +140,10 @@ pub struct LoadArgs {
     pub revamp_rate: u32,
     #[arg(long, default_value_t = 60)]
     pub seconds: u64,
-    /// Connections per side (each write is its own transaction, so a side's rate is at most `workers` / commit
-    /// time).
-    #[arg(long, default_value_t = 16)]
-    pub workers: u32,
+    /// Most connections per side, and so most writes in flight: each write is its own transaction, so a side
+    /// takes at most this many / commit time writes a second (the stack's databases allow 300 and 400).
+    #[arg(long, default_value_t = 200)]
+    pub max_connections: u32,
     #[arg(long)]
     pub tag: String,
 }

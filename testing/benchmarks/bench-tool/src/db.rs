@@ -71,6 +71,40 @@ impl Pool {
         })
     }
 
+    /// Opens `n` connections and keeps them in the pool, so a timed run does not pay for opening them.
+    pub async fn open(&self, n: u32) -> Result<()> {
+        match self {
+            Pool::Pg(pool) => {
+                let mut held = Vec::new();
+                for _ in 0..n {
+                    held.push(pool.acquire().await?);
+                }
+            }
+            Pool::My(pool) => {
+                let mut held = Vec::new();
+                for _ in 0..n {
+                    held.push(pool.acquire().await?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one statement built by this tool as text, without preparing it: many connections each preparing
+    /// statements that differ only in their literals would pass MariaDB's `max_prepared_stmt_count`.
+    pub async fn execute_unprepared(&self, sql: String) -> Result<()> {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match self {
+            Pool::Pg(pool) => {
+                sqlx::raw_sql(sql).execute(pool).await?;
+            }
+            Pool::My(pool) => {
+                sqlx::raw_sql(sql).execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The first column of every row `sql` returns, as integers.
     pub async fn integers(&self, sql: String) -> Result<Vec<i64>> {
         let sql = sqlx::AssertSqlSafe(sql);
@@ -80,12 +114,12 @@ impl Pool {
         })
     }
 
-    /// The first column of every row `sql` returns, as floats (delays in milliseconds).
-    pub async fn floats(&self, sql: String) -> Result<Vec<f64>> {
+    /// The first two columns of every row `sql` returns, as float pairs (a time and a delay).
+    pub async fn float_pairs(&self, sql: String) -> Result<Vec<(f64, f64)>> {
         let sql = sqlx::AssertSqlSafe(sql);
         Ok(match self {
-            Pool::Pg(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
-            Pool::My(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
+            Pool::Pg(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
+            Pool::My(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
         })
     }
 }

@@ -4,11 +4,14 @@
 //!   whole seconds, which the consumer narrows by the row's own `updated_at`);
 //! - Debezium's capture, from the topic: the message's Kafka timestamp minus the same source commit.
 //!
+//! End to end is also given as the p99 of each 10-s slice of the window, by source commit: flat when the sync keeps
+//! up with the load, rising when its backlog grows.
+//!
 //! Every process runs on one host here, so the clocks agree.
 
 use crate::cli::{Databases, LagArgs, Side};
 use crate::db;
-use crate::stats::summary;
+use crate::stats::{p99_by_slice, summary, SLICE_SECS};
 use anyhow::{Context, Result};
 use chrono::DateTime;
 use dbsync_core::commit_estimate;
@@ -24,16 +27,16 @@ pub async fn run(databases: &Databases, args: &LagArgs) -> Result<()> {
     // legacy -> revamp lands in the revamp ledger; revamp -> legacy in the legacy one.
     let revamp = db::pool(databases, Side::Revamp, false, 1).await?;
     let into_revamp = revamp
-        .floats(format!(
-            "SELECT CAST(TIMESTAMPDIFF(MICROSECOND, source_committed_at, applied_at) AS DOUBLE) / 1000 \
-             FROM dbsync_applied_events WHERE source_committed_at BETWEEN FROM_UNIXTIME({since}) AND FROM_UNIXTIME({until})"
+        .float_pairs(format!(
+            "SELECT CAST(UNIX_TIMESTAMP(source_committed_at) AS DOUBLE), \
+             CAST(TIMESTAMPDIFF(MICROSECOND, source_committed_at, applied_at) AS DOUBLE) / 1000 FROM dbsync_applied_events WHERE source_committed_at BETWEEN FROM_UNIXTIME({since}) AND FROM_UNIXTIME({until})"
         ))
         .await?;
     let legacy = db::pool(databases, Side::Legacy, false, 1).await?;
     let into_legacy = legacy
-        .floats(format!(
-            "SELECT (EXTRACT(EPOCH FROM applied_at - source_committed_at) * 1000)::float8 \
-             FROM dbsync_applied_events WHERE source_committed_at BETWEEN to_timestamp({since}) AND to_timestamp({until})"
+        .float_pairs(format!(
+            "SELECT EXTRACT(EPOCH FROM source_committed_at)::float8, \
+             (EXTRACT(EPOCH FROM applied_at - source_committed_at) * 1000)::float8 FROM dbsync_applied_events WHERE source_committed_at BETWEEN to_timestamp({since}) AND to_timestamp({until})"
         ))
         .await?;
     let capture_legacy = capture(
@@ -48,16 +51,17 @@ pub async fn run(databases: &Databases, args: &LagArgs) -> Result<()> {
         args.since_ms,
         args.until_ms,
     )?;
-    println!(
-        "legacy_to_revamp {} {}",
-        summary("e2e_ms", into_revamp),
-        summary("capture_ms", capture_legacy)
-    );
-    println!(
-        "revamp_to_legacy {} {}",
-        summary("e2e_ms", into_legacy),
-        summary("capture_ms", capture_revamp)
-    );
+    for (direction, applied, captured) in [
+        ("legacy_to_revamp", into_revamp, capture_legacy),
+        ("revamp_to_legacy", into_legacy, capture_revamp),
+    ] {
+        println!(
+            "{direction} {} {} {}",
+            summary("e2e_ms", applied.iter().map(|&(_, ms)| ms).collect()),
+            p99_by_slice("e2e_ms", &applied, since, SLICE_SECS),
+            summary("capture_ms", captured)
+        );
+    }
     Ok(())
 }
 
