@@ -551,14 +551,14 @@ report() {
     echo "\`make bench\` ($(basename "$0")$([ "$SCALE" = 1 ] || echo " --quick")), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes')."
     echo "Machine: $cores cores, $mem, $(uname -sr); every service on it. PostgreSQL $(pg 'SHOW server_version' | cut -d' ' -f1),"
     echo "MariaDB $(my 'SELECT VERSION()' | cut -d- -f1), Kafka $(basename "$(ls "$JARS"/broker/kafka-clients-*.jar | head -n 1)" .jar | sed 's/kafka-clients-//'), Debezium $(basename "$(ls "$JARS"/plugins/debezium/debezium-api-*.jar | head -n 1)" .jar | sed 's/debezium-api-//'), release build."
-    echo "Connect worker JVM: $(java -version 2>&1 | head -n 1 | tr -d '"'), $(ps -o args= -p "$(cat "$RUN/connect.pid")" | grep -o -- ' -X[^ ]*' | tr -d '\n'), warmed up by a tenth-size drain per direction (dbsync and the sink) before the figures."
+    echo "Connect worker JVM: $(java -version 2>&1 | head -n 1 | tr -d '"'), $(ps -o args= -p "$(cat "$RUN/connect.pid")" | grep -o -- ' -X[^ ]*' | tr -d '\n')$([ "$DRAIN" = 0 ] || echo ', warmed up by a tenth-size drain per direction (dbsync and the sink) before the figures')."
     echo
+    local side kind key
     if [ "$DRAIN" = 1 ]; then
         echo "## Backlog drain (events/s; CPU-seconds per 1,000 events of the applying process)"
         echo
         echo "| direction, workload | events | dbsync (batch $DBSYNC_BATCH_SIZE) | dbsync (batch 1) | JDBC sink | ceiling (500-row upserts) | dbsync / ceiling | dbsync / JDBC sink | dbsync / per-event |"
         echo "|---|---|---|---|---|---|---|---|---|"
-        local side kind key
         for side in legacy revamp; do
             for kind in users mixed; do
                 key="$side-$kind"
