@@ -1,9 +1,9 @@
 //! Steady application writes on both sides at fixed rates, open loop: each side's clock starts one single-row
 //! autocommit write per tick, whether or not earlier ones have committed, on a pool of `max_connections`
 //! connections opened before the clock starts (a database that commits each write in tens of milliseconds needs
-//! that many at once to take thousands a second). Four of every five writes insert a new user; the fifth updates the user most recently
-//! inserted and committed by this run. When every connection is busy the clock waits and the missed ticks are
-//! skipped, so the printed counts are what was done, not what was asked.
+//! that many at once to take thousands a second). Four of every five writes insert a new user; the fifth updates
+//! the user most recently inserted and committed by this run. When every connection is busy the clock waits and
+//! the missed ticks are skipped, so the printed counts are what was done, not what was asked.
 
 use crate::cli::{Databases, LoadArgs, Side};
 use crate::db::{self, Pool};
