@@ -16,8 +16,9 @@
 //! waited `parent_wait_ms` and every partition of the topic was consumed past the child's timestamp (its parent,
 //! committed before it on the source, would have arrived), or after [`PARENT_WAIT_CAP`] whatever happens.
 //! A turn's poll takes up to a batch per connection, so that the next turn can find as many batches ready as it can
-//! write at once. While a turn's batches are written, the messages that turn's poll received are decoded and
-//! transformed on a blocking thread, and queued once the batches are done (behind them, in offset order).
+//! write at once. When a batch was ready before the poll, the messages the poll received are decoded and transformed
+//! on a blocking thread while the turn's batches are written, and queued once they are done (behind them, in offset
+//! order); otherwise they are decoded first, as the turn's batches are made of them.
 //!
 //! # Group membership
 //! Queues outlive one [`Consumer::run`], so a second `run` loses nothing. Assignment changes (recorded by

@@ -129,8 +129,8 @@ pub fn client_config(brokers: &str, properties: &KafkaProperties, client_id: &st
 
 /// The applying consumer's prefetch, unless `kafka_properties` sets these names. librdkafka's default buffers up to
 /// 64 MB of messages per consumer, which made a consumer's peak RSS 166 MiB while draining a backlog; 2 MB holds
-/// several 500-event batches. 1 MB took 2–4 MiB off the peak RSS and drained backlogs as fast, but under steady load
-/// (2,000 writes/s) the end-to-end p99 rose from 0.2–0.6 s to 1.3–2.0 s (README, "Kafka over TLS and SASL"). With the default 1 s back-off a full buffer starves the consumer between fetches, so
+/// several 500-event batches. 1 MB took 1–4 MiB off the peak RSS and drained backlogs as fast; it is not the default
+/// as the lag it seemed to cost under steady load came with 2 MB too (README, "Kafka over TLS and SASL"). With the default 1 s back-off a full buffer starves the consumer between fetches, so
 /// the back-off is 10 ms. Fetching at most 256 KB per partition at a time keeps the partitions' prefetch even:
 /// with 1 MB per partition, one partition filled the small buffer while children waited for parents in another
 /// (69k parked retries in a mixed 141k-event drain, none with 256 KB). `make bench` measures the result.
