@@ -129,11 +129,12 @@ pub fn client_config(brokers: &str, properties: &KafkaProperties, client_id: &st
 
 /// The applying consumer's prefetch, unless `kafka_properties` sets these names. librdkafka's default buffers up to
 /// 64 MB of messages per consumer, which made a consumer's peak RSS 166 MiB while draining a backlog; 2 MB holds
-/// several 500-event batches. 1 MB took 1–4 MiB off the peak RSS and drained backlogs as fast; it is not the default
-/// as the lag it seemed to cost under steady load came with 2 MB too (README, "Kafka over TLS and SASL"). With the default 1 s back-off a full buffer starves the consumer between fetches, so
-/// the back-off is 10 ms. Fetching at most 256 KB per partition at a time keeps the partitions' prefetch even:
-/// with 1 MB per partition, one partition filled the small buffer while children waited for parents in another
-/// (69k parked retries in a mixed 141k-event drain, none with 256 KB). `make bench` measures the result.
+/// several 500-event batches. 1 MB took 1–4 MiB off the peak RSS and drained backlogs as fast; 2 MB stays, the value
+/// measured longer (the lag 1 MB first seemed to cost under steady load came with 2 MB as well: README, "Kafka over
+/// TLS and SASL"). With the default 1 s back-off a full buffer starves the consumer between fetches, so the back-off
+/// is 10 ms. Fetching at most 256 KB per partition at a time keeps the partitions' prefetch even: with 1 MB per
+/// partition, one partition filled the small buffer while children waited for parents in another (69k parked
+/// retries in a mixed 141k-event drain, none with 256 KB). `make bench` measures the result.
 pub const CONSUMER_PREFETCH: [(&str, &str); 3] = [
     ("queued.max.messages.kbytes", "2048"),
     ("fetch.queue.backoff.ms", "10"),
