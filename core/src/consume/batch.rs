@@ -1,8 +1,9 @@
 //! One step of one partition: retry the parked rows that are due together with the next pending batch, in one
-//! transaction; settle each message (done, parked, dead-lettered or put back) and commit the partition's offset up
-//! to the first message that is not done. Whatever is put back keeps offset order (`PartitionQueue::requeue`).
+//! transaction; settle each message (done, parked, dead-lettered or put back). The loop commits the partition's
+//! offset, up to the first message that is not done, when the step lands. Whatever is put back keeps offset order
+//! (`PartitionQueue::requeue`).
 
-use super::partition::{Item, PartitionQueue, Retry};
+use super::partition::{Item, PartitionQueue, Queues, Retry};
 use super::pipeline::Prepared;
 use super::watermark::OwnQueues;
 use super::{Consumer, MAX_BACKOFF, PARENT_WAIT_CAP};
@@ -16,7 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rdkafka::consumer::{CommitMode, Consumer as _};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use tracing::{debug, warn};
 
@@ -27,12 +28,11 @@ struct Work {
 }
 
 impl Consumer {
-    /// Runs one step for `partition`: due parked rows plus up to `limit` pending messages.
+    /// Runs one step for a partition's `queue`: due parked rows plus up to `limit` pending messages.
     pub(super) async fn process(
         &self,
-        partition: i32,
         queue: &mut PartitionQueue,
-        others: &BTreeMap<i32, PartitionQueue>,
+        others: &Queues,
         limit: usize,
         linger: Duration,
         counters: &mut Counters,
@@ -58,14 +58,13 @@ impl Consumer {
         if !work.is_empty() {
             self.settle(queue, others, work, counters).await;
         }
-        self.commit(queue, partition);
     }
 
     /// Settles `work`: skips and dead letters first, then the row operations in one transaction.
     async fn settle(
         &self,
         queue: &mut PartitionQueue,
-        others: &BTreeMap<i32, PartitionQueue>,
+        others: &Queues,
         work: Vec<Work>,
         counters: &mut Counters,
     ) {
@@ -117,7 +116,7 @@ impl Consumer {
     async fn apply(
         &self,
         queue: &mut PartitionQueue,
-        others: &BTreeMap<i32, PartitionQueue>,
+        others: &Queues,
         work: Vec<Work>,
         counters: &mut Counters,
     ) -> bool {
@@ -175,7 +174,7 @@ impl Consumer {
     async fn isolate(
         &self,
         queue: &mut PartitionQueue,
-        others: &BTreeMap<i32, PartitionQueue>,
+        others: &Queues,
         mut work: Vec<Work>,
         index: usize,
         error: WriteError,
@@ -231,7 +230,7 @@ impl Consumer {
     async fn settle_outcomes(
         &self,
         queue: &mut PartitionQueue,
-        others: &BTreeMap<i32, PartitionQueue>,
+        others: &Queues,
         work: Vec<Work>,
         outcomes: Vec<OpOutcome>,
         counters: &mut Counters,
@@ -330,7 +329,7 @@ impl Consumer {
         item: &Item,
         waited: TimeDelta,
         queue: &PartitionQueue,
-        others: &BTreeMap<i32, PartitionQueue>,
+        others: &Queues,
     ) -> bool {
         if waited.to_std().is_ok_and(|w| w >= PARENT_WAIT_CAP) {
             return true;

@@ -7,8 +7,13 @@ use super::pipeline::Prepared;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use chrono::{DateTime, Utc};
 use rdkafka::message::{Message, OwnedMessage};
-use std::collections::{HashSet, VecDeque};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
+
+/// The consumer loop's partition queues, shared with the steps in flight, which read them for the parent watermark.
+/// One thread runs the loop and the steps, and no borrow is held across an `await`.
+pub type Queues = RefCell<BTreeMap<i32, PartitionQueue>>;
 
 /// A received message with what the pipeline made of it.
 #[derive(Debug, Clone)]
@@ -94,9 +99,34 @@ impl PartitionQueue {
         self.pending.push_back(item);
     }
 
+    /// Appends messages received at `since` or later while the queue was out (its batch being written): a partial
+    /// batch lingers from when they were received, not from now.
+    pub fn push_held(&mut self, items: Vec<Item>, since: Instant) {
+        if items.is_empty() {
+            return;
+        }
+        let waited = self
+            .waiting_since()
+            .map_or(since, |oldest| oldest.min(since));
+        for item in items {
+            self.push(item);
+        }
+        self.oldest_received = Some(waited);
+    }
+
     /// Messages not done (pending and parked).
     pub fn len(&self) -> usize {
         self.pending.len() + self.parked.len()
+    }
+
+    /// Messages waiting to be taken into a batch (not parked).
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// When the oldest pending message was queued, if one is pending.
+    pub fn waiting_since(&self) -> Option<Instant> {
+        self.oldest_received.filter(|_| !self.pending.is_empty())
     }
 
     /// Messages parked (their row waits for another row).
@@ -286,6 +316,13 @@ impl PartitionQueue {
     }
 }
 
+/// A message with no key or value, for the consumer's unit tests.
+#[cfg(test)]
+pub(super) fn test_message(partition: i32, offset: i64) -> OwnedMessage {
+    let timestamp = rdkafka::message::Timestamp::NotAvailable;
+    OwnedMessage::new(None, None, "t".into(), timestamp, partition, offset, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,19 +330,10 @@ mod tests {
     use crate::event::Side;
     use crate::mapping::ConflictPolicy;
     use crate::row::{Delete, RowOp};
-    use rdkafka::message::Timestamp;
     use uuid::Uuid;
 
     fn item(offset: i64, row: Option<i64>) -> Item {
-        let message = OwnedMessage::new(
-            None,
-            None,
-            "t".into(),
-            Timestamp::NotAvailable,
-            0,
-            offset,
-            None,
-        );
+        let message = test_message(0, offset);
         let prepared = match row {
             Some(key) => Prepared::Apply(RowOp::Delete(Delete {
                 entity: "user".into(),

@@ -2,7 +2,8 @@
 //! step deletes at most `PRUNE_CHUNK` rows of each kind in its own short transaction, a turn takes steps for at most
 //! `PRUNE_BUDGET`, and a turn that left expired rows behind is followed by another a second later. So a backlog
 //! of expired rows (a consumer that was down for days, a first run after raising the retention) never holds the
-//! loop, its stop or the batches' row locks for longer than a turn.
+//! loop, its stop or the batches' row locks for longer than a turn. A turn waits for the batches in flight to land
+//! (it would stall them, on the loop's one thread, with their transactions open) and starts none meanwhile.
 
 use super::Consumer;
 use std::sync::atomic::Ordering;
@@ -29,6 +30,11 @@ impl PruneSchedule {
         Self {
             next: Instant::now(),
         }
+    }
+
+    /// Whether a turn is due.
+    pub fn due(&self) -> bool {
+        Instant::now() >= self.next
     }
 }
 

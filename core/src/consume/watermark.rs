@@ -8,12 +8,11 @@
 //! Progress comes from the queues for this member's partitions (parked rows stamped after the child, and the
 //! child's own row, do not hold it back) and from the group's committed offsets for the others.
 
-use super::partition::PartitionQueue;
+use super::partition::{PartitionQueue, Queues};
 use super::Consumer;
 use rdkafka::consumer::Consumer as _;
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
-use std::collections::BTreeMap;
 use std::time::Duration;
 use tracing::{debug, warn};
 
@@ -24,7 +23,7 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) struct OwnQueues<'a> {
     pub partition: i32,
     pub queue: &'a PartitionQueue,
-    pub others: &'a BTreeMap<i32, PartitionQueue>,
+    pub others: &'a Queues,
 }
 
 impl Consumer {
@@ -81,9 +80,12 @@ impl Consumer {
             let queued = if partition == own.partition {
                 own.queue.done_through(timestamp_ms, row)
             } else {
-                own.others
-                    .get(&partition)
-                    .and_then(|q| q.done_through(timestamp_ms, None))
+                // The loop holds no borrow while a step runs; were one held, the committed offset stands in.
+                own.others.try_borrow().ok().and_then(|queues| {
+                    queues
+                        .get(&partition)
+                        .and_then(|q| q.done_through(timestamp_ms, None))
+                })
             };
             let done = queued.or_else(|| {
                 match committed
