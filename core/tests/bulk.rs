@@ -262,9 +262,12 @@ impl<'a> Run<'a> {
         n: i64,
         payload: Value,
     ) -> Result<RowOp> {
-        // Microseconds, as both ledgers store them.
-        let timestamp = Utc::now().trunc_subsecs(6);
-        self.committed.entry(label.to_string()).or_insert(timestamp);
+        // Microseconds, as both ledgers store them. A replay (the same label) is the same message, so it carries
+        // its first copy's time, as a redelivered Debezium event does: both are the ledger's key.
+        let timestamp = *self
+            .committed
+            .entry(label.to_string())
+            .or_insert_with(|| Utc::now().trunc_subsecs(6));
         let event = ChangeEvent {
             event_id: self.event_id(label),
             entity_type: entity.to_string(),

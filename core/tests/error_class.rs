@@ -32,7 +32,8 @@ trait Engine: Database<Arguments: IntoArguments<Self>> {
     fn on(conn: &mut Self::Connection) -> impl Executor<'_, Database = Self>;
 }
 
-/// Implements [`Engine`] for the sqlx driver `$db`; `$insert` inserts one ledger row, its id bound as text.
+/// Implements [`Engine`] for the sqlx driver `$db`; `$insert` inserts one ledger row, its id bound as text (one
+/// source commit time for all, so that the same id is the same key).
 macro_rules! engine {
     ($db:ty, $engine:literal, $side:expr, $insert:literal) => {
         impl Engine for $db {
@@ -54,13 +55,13 @@ engine!(
     Postgres,
     "PostgreSQL",
     Side::Legacy,
-    "INSERT INTO dbsync_applied_events (event_id) VALUES ($1::uuid)"
+    "INSERT INTO dbsync_applied_events (event_id, source_committed_at) VALUES ($1::uuid, '2026-01-01 00:00:00+00')"
 );
 engine!(
     MySql,
     "MariaDB",
     Side::Revamp,
-    "INSERT INTO dbsync_applied_events (event_id) VALUES (?)"
+    "INSERT INTO dbsync_applied_events (event_id, source_committed_at) VALUES (?, '2026-01-01 00:00:00')"
 );
 
 /// A pool of the sync service's account on `DB` (one per test: session settings stay with it).

@@ -91,14 +91,18 @@ CREATE TRIGGER revamp_post_likes_stamp_update BEFORE UPDATE ON revamp_post_likes
             UTC_TIMESTAMP(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, NOW(6), SYSDATE(6)) MICROSECOND);
 
 -- Ledger of applied event ids, written in the same transaction as the row change, so a replay applies nothing.
--- source_committed_at: when the change committed on the source (UTC), for dbsync:status's end-to-end delay; null in
--- rows written before the column existed. MariaDB adds it to an older ledger through the executable comment below
+-- source_committed_at: when the change committed on the source (UTC), for dbsync:status's end-to-end delay; it
+-- leads the key, so new rows land at the end of the index instead of at random pages (an event's id is a hash) and
+-- a ledger larger than the buffer pool is not read back from disk to insert into. Both parts come from the message,
+-- so a redelivery has the same key. MariaDB adds the column to an older ledger through the executable comment below
 -- (MySQL 8 ignores /*M! */ and lacks ADD COLUMN IF NOT EXISTS: on MySQL, an older ledger needs
--- `ALTER TABLE dbsync_applied_events ADD COLUMN source_committed_at DATETIME(6) NULL` once).
+-- `ALTER TABLE dbsync_applied_events ADD COLUMN source_committed_at DATETIME(6) NULL` once); migration 0004 then
+-- moves an older ledger to this key.
 CREATE TABLE IF NOT EXISTS dbsync_applied_events (
-    event_id    CHAR(36)     NOT NULL PRIMARY KEY,
+    event_id    CHAR(36)     NOT NULL,
     applied_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-    source_committed_at DATETIME(6) NULL,
+    source_committed_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (source_committed_at, event_id),
     KEY dbsync_applied_events_applied_at_idx (applied_at)
 ) ENGINE=InnoDB;
 /*M! ALTER TABLE dbsync_applied_events ADD COLUMN IF NOT EXISTS source_committed_at DATETIME(6) NULL */;

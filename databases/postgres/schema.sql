@@ -119,11 +119,14 @@ END $$;
 
 -- Ledger of applied event ids, written in the same transaction as the row change, so a replay applies nothing.
 CREATE TABLE IF NOT EXISTS dbsync_applied_events (
-    event_id    uuid        PRIMARY KEY,
+    event_id    uuid        NOT NULL,
     applied_at  timestamptz NOT NULL DEFAULT now(),
     -- When the change committed on the source (the event's timestamp): dbsync:status shows applied_at minus this
-    -- as the end-to-end delay. Null in rows written before the column existed.
-    source_committed_at timestamptz NULL
+    -- as the end-to-end delay. It leads the key, so new rows land at the end of the index instead of at random
+    -- pages (an event's id is a hash); both parts come from the message, so a redelivery has the same key. Added
+    -- as null to an older ledger below; migration 0005 moves that ledger to this key.
+    source_committed_at timestamptz NOT NULL,
+    PRIMARY KEY (source_committed_at, event_id)
 );
 ALTER TABLE dbsync_applied_events ADD COLUMN IF NOT EXISTS source_committed_at timestamptz NULL;
 CREATE INDEX IF NOT EXISTS dbsync_applied_events_applied_at_idx ON dbsync_applied_events (applied_at);

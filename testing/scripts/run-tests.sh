@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test, in order, against the real stack that `make up` started:
 #   1. stack lifecycle (wipe, cold up, warm up), stack behaviour (CDC events, stamping, echo filter), the MariaDB
-#      row clock, tombstone keys, restart of FAILED connector tasks, Connect's logs and the connectors' heartbeats,
-#      PostgreSQL from a clone under /root;
+#      row clock, tombstone keys, the ledger's migration to its time-ordered key, restart of FAILED connector
+#      tasks, Connect's logs and the connectors' heartbeats, PostgreSQL from a clone under /root;
 #   2. Rust: formatting, clippy, unit and integration tests (cargo test: real PostgreSQL, MariaDB, Kafka);
 #   3. PHP: PHPUnit, including the `integration` group (real consumer through artisan); TLS end to end (SASL_SSL
 #      Kafka, TLS to both databases, wrong CAs refused naming the setting);
@@ -39,6 +39,7 @@ suite() { # name command...
 suite "stack" $scripts/test-stack.sh
 suite "row clock" $scripts/test-row-clock.sh
 suite "tombstone keys" $scripts/test-tombstone-keys.sh
+suite "ledger migration" $scripts/test-ledger-migration.sh
 suite "connector restart" $scripts/test-connector-restart.sh
 suite "connect logs and heartbeats" $scripts/test-connect.sh
 suite "clone anywhere" $scripts/test-clone-anywhere.sh

@@ -236,15 +236,17 @@ impl Dialect {
         )
     }
 
-    /// Which of these `n` event ids (text; one `text[]` on PostgreSQL) the ledger holds.
+    /// Which of these `n` events the ledger holds, by its key (source commit time, event id as text): one
+    /// `timestamptz[]` and one `text[]` on PostgreSQL, `n` pairs of parameters on MySQL.
     pub fn select_known_events(&self, n: usize) -> String {
         if self.binds_arrays() {
-            return "SELECT event_id::text FROM dbsync_applied_events WHERE event_id = ANY($1::text[]::uuid[])"
+            return "SELECT event_id::text FROM dbsync_applied_events WHERE (source_committed_at, event_id) IN \
+                    (SELECT * FROM unnest($1::timestamptz[], $2::text[]::uuid[]))"
                 .to_string();
         }
         format!(
-            "SELECT event_id FROM dbsync_applied_events WHERE event_id IN ({})",
-            self.params(1, n, None)
+            "SELECT event_id FROM dbsync_applied_events WHERE (source_committed_at, event_id) IN ({})",
+            vec!["(?, ?)"; n.max(1)].join(", ")
         )
     }
 
@@ -436,6 +438,17 @@ mod tests {
         let one = "GET_LOCK(CONCAT('dbsync:', LEFT(DATABASE(), 30), ':', ?), 10)";
         assert_eq!(MYSQL.lock_rows(2), format!("SELECT {one} AND {one}"));
         assert!(POSTGRES.lock_rows(2).contains("pg_advisory_xact_lock"));
+    }
+
+    #[test]
+    fn the_ledger_is_looked_up_by_its_whole_key_time_first() {
+        assert_eq!(
+            MYSQL.select_known_events(2),
+            "SELECT event_id FROM dbsync_applied_events WHERE (source_committed_at, event_id) IN ((?, ?), (?, ?))"
+        );
+        let postgres = POSTGRES.select_known_events(2);
+        assert!(postgres.contains("(source_committed_at, event_id) IN"));
+        assert!(postgres.contains("unnest($1::timestamptz[], $2::text[]::uuid[])"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::write::pg_arrays::{self, ColumnArray};
 use crate::write::row_lock::{lock_keys, LOCK_WAIT_SECONDS};
 use crate::write::schema::{row_source_for, ColumnTypes};
 use crate::write::store::{BulkStore, RowStore, Stored};
-use crate::write::view::{Fetched, Plan, Request};
+use crate::write::view::{Fetched, LedgerKey, Plan, Request};
 use crate::write::Pruned;
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Database, Row, Transaction};
@@ -314,10 +314,9 @@ macro_rules! impl_row_store {
                     fetched.watermark = self.read_watermark(lane).await?;
                 }
                 let events = request.events_to_look_up(fetched.watermark.as_ref());
-                for chunk in lookup_chunks(self.dialect, &events, MAX_PARAMS) {
+                for chunk in lookup_chunks(self.dialect, &events, MAX_PARAMS / 2) {
                     let sql = self.dialect.select_known_events(chunk.len());
-                    let ids: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
-                    let rows = Self::bind_texts(sqlx::query(AssertSqlSafe(sql)), ids)
+                    let rows = Self::bind_ledger_keys(sqlx::query(AssertSqlSafe(sql)), &chunk)
                         .fetch_all(&mut *self.tx)
                         .await
                         .map_err(|e| WriteError::from_sqlx("reading the ledger", e))?;
@@ -690,10 +689,10 @@ impl SqlStore<sqlx::MySql> {
         query
     }
 
-    /// Binds `texts` one parameter each.
-    fn bind_texts(mut query: MySqlQuery<'_>, texts: Vec<String>) -> MySqlQuery<'_> {
-        for text in texts {
-            query = query.bind(text);
+    /// Binds each ledger key as two parameters: the source commit time, the event id (text).
+    fn bind_ledger_keys<'q>(mut query: MySqlQuery<'q>, keys: &[LedgerKey]) -> MySqlQuery<'q> {
+        for (at, id) in keys {
+            query = query.bind(*at).bind(id.to_string());
         }
         query
     }
@@ -705,9 +704,11 @@ impl SqlStore<sqlx::Postgres> {
         query.bind(keys)
     }
 
-    /// Binds `texts` as one `text[]`.
-    fn bind_texts(query: PgQuery<'_>, texts: Vec<String>) -> PgQuery<'_> {
-        query.bind(texts)
+    /// Binds ledger keys as one `timestamptz[]` (source commit times) and one `text[]` (event ids).
+    fn bind_ledger_keys<'q>(query: PgQuery<'q>, keys: &[LedgerKey]) -> PgQuery<'q> {
+        let times: Vec<DateTime<Utc>> = keys.iter().map(|(at, _)| *at).collect();
+        let ids: Vec<String> = keys.iter().map(|(_, id)| id.to_string()).collect();
+        query.bind(times).bind(ids)
     }
 
     /// Runs one `pg_arrays` statement binding `arrays` in order; returns the rows it affected.

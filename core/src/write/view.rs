@@ -19,6 +19,10 @@ pub(crate) type RowKey = (String, i64);
 /// Column values to write, in target names.
 pub(crate) type Columns = Vec<(String, SqlValue)>;
 
+/// A ledger row's key: the event's source commit time, then its id. Both come from the message, so a redelivery has
+/// the same key; the time first keeps new rows at the end of the ledger's index (README, "Replays apply nothing").
+pub(crate) type LedgerKey = (DateTime<Utc>, Uuid);
+
 /// What the bulk path reads before deciding: per table, the keys of the batch's rows (locked) and of their parents.
 #[derive(Debug, Default)]
 pub(crate) struct Request {
@@ -26,8 +30,8 @@ pub(crate) struct Request {
     pub rows: BTreeMap<String, (String, String, Vec<i64>)>,
     /// Table → (key column, keys) of parents the batch references.
     pub parents: BTreeMap<String, (String, Vec<i64>)>,
-    /// Every event id of the batch, with its source position if known.
-    pub events: Vec<(Uuid, Option<SourcePosition>)>,
+    /// Every event's ledger key, with its source position if known.
+    pub events: Vec<(LedgerKey, Option<SourcePosition>)>,
     /// The topic partition the batch came from, whose position watermark decides which event ids are looked up.
     pub lane: Option<Lane>,
 }
@@ -48,7 +52,8 @@ impl Request {
                 .entry(op.table().to_string())
                 .or_insert_with(|| (key_column.clone(), updated_at_column.clone(), Vec::new()));
             entry.2.push(op.key());
-            request.events.push((op.event_id(), op.position().cloned()));
+            let key = (op.source_committed_at(), op.event_id());
+            request.events.push((key, op.position().cloned()));
             if let RowOp::Upsert(upsert) = op {
                 for parent in &upsert.parents {
                     let entry = request
@@ -70,15 +75,15 @@ impl Request {
         request
     }
 
-    /// The event ids to look up in the ledger: without a lane (repairs, direct calls) every one; from a lane, those
+    /// The events to look up in the ledger: without a lane (repairs, direct calls) every one; from a lane, those
     /// that may be redeliveries under its `watermark` (none stored yet: a lane's first batch has none).
-    pub fn events_to_look_up(&self, watermark: Option<&SourcePosition>) -> Vec<Uuid> {
+    pub fn events_to_look_up(&self, watermark: Option<&SourcePosition>) -> Vec<LedgerKey> {
         self.events
             .iter()
             .filter(|(_, position)| {
                 self.lane.is_none() || may_be_redelivered(position.as_ref(), watermark)
             })
-            .map(|(id, _)| *id)
+            .map(|(key, _)| *key)
             .collect()
     }
 

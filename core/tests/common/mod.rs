@@ -344,14 +344,14 @@ impl Admin {
         Ok(())
     }
 
-    /// Adds ledger rows for `event_ids`, applied at `applied_at`.
+    /// Adds ledger rows for `event_ids`, applied (and committed at the source) at `applied_at`.
     pub async fn put_ledger(&self, event_ids: &[Uuid], applied_at: DateTime<Utc>) -> Result<()> {
         let ids = serde_json::to_string(event_ids)?;
         match self {
             Admin::Legacy(pool) => {
                 sqlx::query(
-                    "INSERT INTO dbsync_applied_events (event_id, applied_at) \
-                     SELECT id::uuid, $2 FROM jsonb_array_elements_text($1::jsonb) AS ids(id)",
+                    "INSERT INTO dbsync_applied_events (event_id, applied_at, source_committed_at) \
+                     SELECT id::uuid, $2, $2 FROM jsonb_array_elements_text($1::jsonb) AS ids(id)",
                 )
                 .bind(ids)
                 .bind(applied_at)
@@ -360,9 +360,10 @@ impl Admin {
             }
             Admin::Revamp(pool) => {
                 sqlx::query(
-                    "INSERT INTO dbsync_applied_events (event_id, applied_at) \
-                     SELECT id, ? FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(36) PATH '$')) AS ids",
+                    "INSERT INTO dbsync_applied_events (event_id, applied_at, source_committed_at) \
+                     SELECT id, ?, ? FROM JSON_TABLE(?, '$[*]' COLUMNS (id CHAR(36) PATH '$')) AS ids",
                 )
+                .bind(applied_at)
                 .bind(applied_at)
                 .bind(ids)
                 .execute(pool)
