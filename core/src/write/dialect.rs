@@ -31,6 +31,11 @@ pub(crate) struct Dialect {
     pub write_watermark: &'static str,
 }
 
+/// `n` rows of two MySQL parameters each, `(?, ?), (?, ?), ...`: the ledger's rows and lookup keys.
+fn pair_rows(n: usize) -> String {
+    vec!["(?, ?)"; n].join(", ")
+}
+
 pub(crate) const POSTGRES: Dialect = Dialect {
     side: Side::Legacy,
     quote: '"',
@@ -246,17 +251,16 @@ impl Dialect {
         }
         format!(
             "SELECT event_id FROM dbsync_applied_events WHERE (source_committed_at, event_id) IN ({})",
-            vec!["(?, ?)"; n.max(1)].join(", ")
+            pair_rows(n.max(1))
         )
     }
 
     /// Records `n` event ids with their source commit times (text, timestamp per row). MySQL's bulk path only:
     /// PostgreSQL's binds one array per column (`pg_arrays::RECORD_EVENTS`).
     pub fn record_events(&self, n: usize) -> String {
-        let rows = vec!["(?, ?)"; n];
         format!(
             "INSERT IGNORE INTO dbsync_applied_events (event_id, source_committed_at) VALUES {}",
-            rows.join(", ")
+            pair_rows(n)
         )
     }
 
