@@ -43,11 +43,7 @@ connect_start() {
 
 connect_stop() {
     if connect_running; then
-        local pid
-        pid=$(cat "$CONNECT_PID")
-        kill "$pid"
-        wait_until "connect shutdown" 60 "$CONNECT_LOG" bash -c "! kill -0 $pid"
-        rm -f "$CONNECT_PID"
+        stop_jvm "kafka connect" "$CONNECT_PID" "$CONNECT_LOG" 90
         log "connect: stopped"
     fi
 }

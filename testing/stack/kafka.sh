@@ -56,11 +56,7 @@ kafka_topics() {
 
 kafka_stop() {
     if kafka_running; then
-        local pid
-        pid=$(cat "$KAFKA_PID")
-        kill "$pid"
-        wait_until "kafka shutdown" 60 "$KAFKA_LOG" bash -c "! kill -0 $pid"
-        rm -f "$KAFKA_PID"
+        stop_jvm "kafka" "$KAFKA_PID" "$KAFKA_LOG" 90
         log "kafka: stopped"
     fi
 }

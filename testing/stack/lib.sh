@@ -45,6 +45,27 @@ wait_until() {
     done
 }
 
+# stop_jvm NAME PIDFILE LOGFILE GRACE: asks the JVM in PIDFILE to stop (SIGTERM) and waits up to GRACE seconds. A
+# worker whose shutdown hangs past that (Connect's REST server alone may wait 60 s for requests in flight, then its
+# herder for a rebalance) gets its thread dump written to LOGFILE and is killed (SIGKILL): a stop always ends with
+# the process gone, so a later start never finds a half-stopped one holding the pid file. Removes PIDFILE.
+stop_jvm() {
+    local name=$1 pidfile=$2 logfile=$3 grace=$4 pid deadline
+    pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+    pid=$(head -n 1 "$pidfile")
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + grace))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+        printf '%s [stack] WARNING: %s still running %ss after SIGTERM; thread dump into %s, then SIGKILL\n' \
+            "$(date +%H:%M:%S)" "$name" "$grace" "$logfile" >&2
+        timeout 20 jcmd "$pid" Thread.print >>"$logfile" 2>&1 || true
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_until "$name to exit after SIGKILL" 30 "$logfile" bash -c "! kill -0 $pid"
+    fi
+    rm -f "$pidfile"
+}
+
 # pid_alive PIDFILE: the process named in PIDFILE runs.
 pid_alive() {
     [ -f "$1" ] && kill -0 "$(head -n 1 "$1")" 2>/dev/null
