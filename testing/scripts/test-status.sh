@@ -4,8 +4,10 @@
 #   - with the consumers stopped and 1,000 legacy writes made, it shows lag >= 1,000 for legacy_to_revamp and exits 1;
 #   - after the consumers drain, lag 0 in both directions, the ledger's applied rate and end-to-end delay, exit 0;
 #   - the table output shows the verdict and both directions;
-#   - with Kafka Connect stopped, it reports the connectors as unreachable and exits 2. Connect is started again
-#     (trap) and the test waits until every connector runs.
+#   - with Kafka Connect stopped, it reports the connectors as unreachable and exits 2. The worker is frozen
+#     (SIGSTOP) before it is stopped, as one whose shutdown hangs: the stack's connect_stop kills it after its grace
+#     (here 5 s) and removes the pid file. Connect is started again (trap) and the test waits until every connector
+#     runs.
 # Dead letters count only from this test's start (--dlq-since): earlier suites leave letters in sync.dlq on purpose.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=../stack/connect.sh
@@ -91,9 +93,17 @@ grep -q '^dbsync: HEALTHY (exit 0)' <<<"$table" && pass "table: headline says HE
 grep -q 'legacy_to_revamp' <<<"$table" && grep -q 'revamp_to_legacy' <<<"$table" && pass "table: both directions" || fail "table: a direction is missing"
 grep -q '^replication slot dbsync_legacy: active' <<<"$table" && pass "table: the slot line" || fail "table: no slot line: $table"
 
-echo "== Kafka Connect stopped: unreachable =="
+echo "== Kafka Connect stopped (a worker that hangs on SIGTERM): unreachable =="
+# The worker is frozen first (SIGSTOP), as one whose shutdown hangs: connect_stop must still end with it gone.
 connect_stopped=1
-connect_stop >/dev/null
+worker=$(cat "$CONNECT_PID")
+kill -STOP "$worker"
+DBSYNC_CONNECT_STOP_GRACE=5 connect_stop >/dev/null 2>"$tmp/stop.err" && code=0 || code=$?
+check_eq "connect_stop returns" 0 "$code"
+if kill -0 "$worker" 2>/dev/null; then fail "the frozen worker still runs"; else pass "the frozen worker is gone"; fi
+grep -q 'SIGKILL' "$tmp/stop.err" && pass "the stop says it killed the worker" ||
+    fail "no SIGKILL warning: $(cat "$tmp/stop.err")"
+check_eq "the pid file is removed" false "$([ -e "$CONNECT_PID" ] && echo true || echo false)"
 status
 check_eq "exit code 2 (unreachable)" 2 "$CODE"
 check_eq "health says unreachable" unreachable "$(field .health)"

@@ -41,9 +41,10 @@ connect_start() {
     wait_until "kafka connect" 120 "$CONNECT_LOG" connect_ready
 }
 
+# Stops the worker: SIGTERM, then after DBSYNC_CONNECT_STOP_GRACE seconds (default 90) a thread dump and SIGKILL.
 connect_stop() {
     if connect_running; then
-        stop_jvm "kafka connect" "$CONNECT_PID" "$CONNECT_LOG" 90
+        stop_jvm "kafka connect" "$CONNECT_PID" "$CONNECT_LOG" "${DBSYNC_CONNECT_STOP_GRACE:-90}"
         log "connect: stopped"
     fi
 }
