@@ -16,7 +16,10 @@ source "$TEST_ROOT/testing/stack/connect.sh"
 since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 tmp=$(mktemp -d)
 connect_stopped=0
+worker=""
 restore() {
+    # A worker frozen below and not yet killed (the test stopped in between) is thawed, to stop or run normally.
+    [ -z "$worker" ] || kill -CONT "$worker" 2>/dev/null || true
     if [ "$connect_stopped" = 1 ]; then
         connect_start >/dev/null 2>&1 || true
         "$TEST_ROOT/debezium/register-connectors.sh" >/dev/null 2>&1 || true

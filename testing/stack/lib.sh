@@ -46,9 +46,9 @@ wait_until() {
 }
 
 # stop_jvm NAME PIDFILE LOGFILE GRACE: asks the JVM in PIDFILE to stop (SIGTERM) and waits up to GRACE seconds. A
-# worker whose shutdown hangs past that (Connect's REST server alone may wait 60 s for requests in flight, then its
-# herder for a rebalance) gets its thread dump written to LOGFILE and is killed (SIGKILL): a stop always ends with
-# the process gone, so a later start never finds a half-stopped one holding the pid file. Removes PIDFILE.
+# JVM whose shutdown hangs past that (Connect's REST server alone may wait 60 s for requests in flight before its
+# herder stops the connectors) gets its thread dump written to LOGFILE and is killed (SIGKILL): a stop always ends
+# with the process gone, so a later start never finds a half-stopped one holding the pid file. Removes PIDFILE.
 stop_jvm() {
     local name=$1 pidfile=$2 logfile=$3 grace=$4 pid deadline
     pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
