@@ -12,7 +12,11 @@ FAILED=0
 TEST_NAME=$(basename "$0" .sh)
 
 pass() { PASSED=$((PASSED + 1)); printf '  ok    %s\n' "$*"; }
-fail() { FAILED=$((FAILED + 1)); printf '  FAIL  %s\n' "$*"; }
+fail() {
+    FAILED=$((FAILED + 1))
+    printf '  FAIL  %s\n' "$*"
+    note_failure "FAIL $*"
+}
 # check DESCRIPTION EXPECTED ACTUAL
 check_eq() {
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi

@@ -18,23 +18,10 @@ scripts=testing/scripts
 export DBSYNC_PHP_EXTENSION="$root/target/debug/libdbsync.so"
 export CARGO_TERM_COLOR=never
 
-failed=()
-ran=0
-suite() { # name command...
-    local name=$1
-    shift
-    ran=$((ran + 1))
-    echo
-    echo "=== $name"
-    local start=$SECONDS
-    if "$@"; then
-        echo "=== $name: ok ($((SECONDS - start)) s)"
-    else
-        echo "=== $name: FAILED ($((SECONDS - start)) s)"
-        failed+=("$name")
-    fi
-}
+# shellcheck source=suites.sh
+source "$scripts/suites.sh"
 
+suite "failure summary" $scripts/test-failure-summary.sh
 [ "${DBSYNC_TEST_SKIP_LIFECYCLE:-0}" = 1 ] || suite "stack lifecycle" $scripts/test-stack-lifecycle.sh
 suite "stack" $scripts/test-stack.sh
 suite "row clock" $scripts/test-row-clock.sh
@@ -59,9 +46,4 @@ for name in backfill legacy-to-revamp revamp-to-legacy loop-prevention conflicts
 done
 suite "consumers stop" $scripts/consumers.sh stop
 
-echo
-echo "=== summary: $((ran - ${#failed[@]})) of $ran suites passed"
-if [ ${#failed[@]} -gt 0 ]; then
-    printf 'failed: %s\n' "${failed[@]}"
-    exit 1
-fi
+suites_summary || exit 1

@@ -26,7 +26,15 @@ load_env
 log() { printf '%s [stack] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() {
     printf '%s [stack] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2
+    note_failure "ERROR $*"
     exit 1
+}
+# note_failure TEXT: under `make test` (DBSYNC_TEST_FAILURE_LOG set by run-tests.sh), one line naming the script,
+# so the run's summary repeats every failure at the end of a long log; elsewhere nothing.
+note_failure() {
+    [ -n "${DBSYNC_TEST_FAILURE_LOG:-}" ] || return 0
+    printf '%s: %s\n' "$(basename "$0")" "$(printf '%s' "$*" | tr '\n' ' ' | cut -c1-400)" \
+        >>"$DBSYNC_TEST_FAILURE_LOG" 2>/dev/null || true
 }
 
 # wait_until DESCRIPTION SECONDS LOGFILE COMMAND...: polls COMMAND every 0.5 s until it succeeds; on timeout
