@@ -7,7 +7,8 @@
 #   3. PHP: PHPUnit, including the `integration` group (real consumer through artisan); TLS end to end (SASL_SSL
 #      Kafka, TLS to both databases, wrong CAs refused naming the setting);
 #   4. end to end through `php artisan consume:*` running in the background.
-# Each suite prints its own "N passed, N failed" line; this script prints the total and fails if any suite failed.
+# Each suite prints its own "N passed, N failed" line; this script prints the total, then each failed suite with
+# its scripts' FAIL lines and stack ERRORs (testing/scripts/suites.sh), and fails if any suite failed.
 #   DBSYNC_TEST_SKIP_LIFECYCLE=1  skip the wipe-and-restart test (faster local runs)
 set -uo pipefail
 cd "$(dirname "$0")/../.."

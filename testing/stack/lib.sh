@@ -29,8 +29,8 @@ die() {
     note_failure "ERROR $*"
     exit 1
 }
-# note_failure TEXT: under `make test` (DBSYNC_TEST_FAILURE_LOG set by run-tests.sh), one line naming the script,
-# so the run's summary repeats every failure at the end of a long log; elsewhere nothing.
+# note_failure TEXT: under `make test` (DBSYNC_TEST_FAILURE_LOG, set per suite by testing/scripts/suites.sh), one
+# line naming the script, so the run's summary repeats every failure at the end of a long log; elsewhere nothing.
 note_failure() {
     [ -n "${DBSYNC_TEST_FAILURE_LOG:-}" ] || return 0
     printf '%s: %s\n' "$(basename "$0")" "$(printf '%s' "$*" | tr '\n' ' ' | cut -c1-400)" \
