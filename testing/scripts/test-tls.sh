@@ -31,11 +31,7 @@ run=$(date +%s)$$
 
 cleanup() {
     set +e
-    if [ -f "$KAFKA_PID_FILE" ]; then
-        kill "$(cat "$KAFKA_PID_FILE")" 2>/dev/null
-        for _ in $(seq 1 60); do kill -0 "$(cat "$KAFKA_PID_FILE")" 2>/dev/null || break; sleep 0.5; done
-        kill -9 "$(cat "$KAFKA_PID_FILE")" 2>/dev/null
-    fi
+    stop_jvm "the TLS broker" "$KAFKA_PID_FILE" "$WORK/kafka.log" 30
     if [ -f "$MY_TLS_PID_FILE" ]; then
         local pid
         pid=$(cat "$MY_TLS_PID_FILE")
